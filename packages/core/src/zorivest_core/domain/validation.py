@@ -1,0 +1,275 @@
+"""Field validators shared by the entities.
+
+Each returns the normalised value or raises `ValidationError` naming the field and the bad
+value. Numbers become exact `Decimal`s within the range their column can hold exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any, Final, TypeVar
+
+from zorivest_core.domain.errors import ValidationError
+
+# Scales of the exact column types: prices and quantities keep 10 decimal places, money
+# amounts 6. Both fit 18 significant digits, which a signed 64-bit scaled integer holds.
+PRICE_SCALE: Final = 10
+MONEY_SCALE: Final = 6
+SIGNIFICANT_DIGITS: Final = 18
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_MAX_REPR = 60
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def show(value: object) -> str:
+    """A short, safe rendering of a bad value for an error message."""
+    text = repr(value)
+    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
+
+
+def fail(field: str, value: object, reason: str) -> ValidationError:
+    return ValidationError(f"{field}: {reason} (got {show(value)})", field=field, value=value)
+
+
+def text(field: str, value: object, *, max_length: int | None = None) -> str:
+    """A required, non-blank string, at most `max_length` characters."""
+    if not isinstance(value, str):
+        raise fail(field, value, "must be a string")
+    if not value.strip():
+        raise fail(field, value, "must not be empty")
+    if "\x00" in value:
+        raise fail(field, value, "must not contain NUL characters")
+    if max_length is not None and len(value) > max_length:
+        raise fail(field, value, f"must be at most {max_length} characters")
+    return value
+
+
+def optional_text(field: str, value: object, *, max_length: int | None = None) -> str | None:
+    """An optional string; empty strings are kept (a cleared note is still a note)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise fail(field, value, "must be a string or None")
+    if "\x00" in value:
+        raise fail(field, value, "must not contain NUL characters")
+    if max_length is not None and len(value) > max_length:
+        raise fail(field, value, f"must be at most {max_length} characters")
+    return value
+
+
+def to_decimal(field: str, value: object) -> Decimal:
+    """Convert Decimal, int, str or float (via its shortest repr) to a finite Decimal."""
+    if isinstance(value, bool):
+        raise fail(field, value, "must be a number, not a boolean")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise fail(field, value, "must be finite")
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise fail(field, value, "is not a number") from None
+    else:
+        raise fail(field, value, "must be a number")
+    if not result.is_finite():
+        raise fail(field, value, "must be finite")
+    return result
+
+
+def exact(
+    field: str,
+    value: object,
+    *,
+    scale: int,
+    minimum: Decimal | None = None,
+    exclusive_minimum: bool = False,
+    maximum: Decimal | None = None,
+) -> Decimal:
+    """A Decimal with at most `scale` decimal places and 18 significant digits in all.
+
+    Raises instead of rounding: a journal must store what the broker reported.
+    """
+    number = to_decimal(field, value)
+    exponent = int(number.as_tuple().exponent)  # finite here, so an int
+    if -exponent > scale and number != number.quantize(Decimal(1).scaleb(-scale)):
+        raise fail(field, value, f"has more than {scale} decimal places")
+    limit = Decimal(10) ** (SIGNIFICANT_DIGITS - scale)
+    if abs(number) >= limit:
+        raise fail(field, value, f"must be smaller than {limit:,} in magnitude")
+    if minimum is not None:
+        if exclusive_minimum and number <= minimum:
+            raise fail(field, value, f"must be greater than {minimum}")
+        if not exclusive_minimum and number < minimum:
+            raise fail(field, value, f"must be at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise fail(field, value, f"must be at most {maximum}")
+    return canonical(number)
+
+
+def canonical(number: Decimal) -> Decimal:
+    """One representation per value: no trailing zeros, no exponent, no negative zero.
+
+    Every backend then hands back the Decimal it was given (1.50 -> 1.5, 1E+2 -> 100).
+    """
+    reduced = number.normalize()
+    if int(reduced.as_tuple().exponent) > 0:
+        reduced = reduced.quantize(Decimal(1))
+    return reduced + Decimal(0)
+
+
+def optional_exact(
+    field: str,
+    value: object,
+    *,
+    scale: int,
+    minimum: Decimal | None = None,
+    exclusive_minimum: bool = False,
+    maximum: Decimal | None = None,
+) -> Decimal | None:
+    if value is None:
+        return None
+    return exact(
+        field,
+        value,
+        scale=scale,
+        minimum=minimum,
+        exclusive_minimum=exclusive_minimum,
+        maximum=maximum,
+    )
+
+
+def integer(
+    field: str, value: object, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(field, value, "must be an integer")
+    if minimum is not None and value < minimum:
+        raise fail(field, value, f"must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise fail(field, value, f"must be at most {maximum}")
+    # Fits a signed 64-bit column on every backend.
+    if not -(2**63) <= value < 2**63:
+        raise fail(field, value, "does not fit a 64-bit integer")
+    return value
+
+
+def optional_integer(
+    field: str, value: object, *, minimum: int | None = None, maximum: int | None = None
+) -> int | None:
+    return None if value is None else integer(field, value, minimum=minimum, maximum=maximum)
+
+
+def boolean(field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise fail(field, value, "must be True or False")
+    return value
+
+
+def optional_boolean(field: str, value: object) -> bool | None:
+    return None if value is None else boolean(field, value)
+
+
+def choice(field: str, value: object, enum: type[E]) -> E:
+    """An enum member, given as the member or its string value."""
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str):
+        try:
+            return enum(value)
+        except ValueError:
+            pass
+    allowed = ", ".join(member.value for member in enum)
+    raise fail(field, value, f"must be one of {allowed}")
+
+
+def optional_choice(field: str, value: object, enum: type[E]) -> E | None:
+    return None if value is None else choice(field, value, enum)
+
+
+def utc(field: str, value: object) -> dt.datetime:
+    """An aware datetime converted to UTC; naive datetimes are refused, never assumed UTC."""
+    if not isinstance(value, dt.datetime):
+        raise fail(field, value, "must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise fail(field, value, "must be timezone-aware (naive times are never assumed UTC)")
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise fail(field, value, "is out of range once converted to UTC") from None
+
+
+def optional_utc(field: str, value: object) -> dt.datetime | None:
+    return None if value is None else utc(field, value)
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def currency(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
+        raise fail(field, value, "must be a 3-letter upper-case ISO 4217 code")
+    return value
+
+
+def country(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _COUNTRY.fullmatch(value):
+        raise fail(field, value, "must be a 2-letter upper-case ISO 3166 code")
+    return value
+
+
+def text_list(field: str, value: object, *, non_empty: bool = False) -> list[str]:
+    """A list of non-blank strings (given as any iterable except a bare string)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise fail(field, value, "must be a list of strings")
+    items = list(value)
+    for index, item in enumerate(items):
+        text(f"{field}[{index}]", item)
+    if non_empty and not items:
+        raise fail(field, value, "must not be empty")
+    return items
+
+
+def optional_text_list(field: str, value: object) -> list[str] | None:
+    return None if value is None else text_list(field, value)
+
+
+def json_object(field: str, value: object) -> dict[str, Any]:
+    """A JSON-serialisable mapping with string keys."""
+    if not isinstance(value, Mapping):
+        raise fail(field, value, "must be a mapping")
+    result = dict(value)
+    for key in result:
+        if not isinstance(key, str):
+            raise fail(field, key, "keys must be strings")
+    try:
+        json.dumps(result, allow_nan=False)
+    except (TypeError, ValueError):
+        raise fail(field, value, "must be JSON-serialisable (no NaN, no custom objects)") from None
+    return result
+
+
+def optional_json_object(field: str, value: object) -> dict[str, Any] | None:
+    return None if value is None else json_object(field, value)
+
+
+def optional_bytes(field: str, value: object) -> bytes | None:
+    if value is None:
+        return None
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise fail(field, type(value).__name__, "must be bytes")
+    return bytes(value)

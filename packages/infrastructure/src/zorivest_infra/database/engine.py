@@ -1,0 +1,136 @@
+"""Engine factories: an encrypted journal file, or a database URL.
+
+Both apply the project's connection settings (foreign keys on, WAL, busy timeout on SQLite)
+and make SQLAlchemy, not the driver, own transactions, so `BEGIN`/`SAVEPOINT` behave as
+written and a unit of work reads one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool, StaticPool
+
+from zorivest_core.domain.errors import EncryptionUnavailableError, ValidationError
+from zorivest_infra.database.connection import (
+    JournalKey,
+    apply_sqlite_settings,
+    key_for_existing_journal,
+    key_for_new_journal,
+    open_keyed_connection,
+)
+
+# SQLite connections are cheap; a journal opened by many threads should not queue on a
+# small pool. Connections beyond POOL_SIZE are closed when returned.
+POOL_SIZE = 5
+MAX_OVERFLOW = 64
+
+
+def _driver_owns_no_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy emit BEGIN itself (the pysqlite recipe for correct transactions)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_encrypted_engine(
+    path: str | os.PathLike[str], passphrase: str, *, create: bool | None = None
+) -> Engine:
+    """An engine on an encrypted journal file; the KDF runs once here, not per connection.
+
+    Args:
+        path: The journal file.
+        passphrase: The journal's passphrase (never stored; only the derived key is kept).
+        create: True to create a new file (it must not exist), False to require an existing
+            one, None to create it when missing.
+
+    Raises:
+        InvalidPassphraseError, NotEncryptedError, CorruptJournalError,
+        EncryptionUnavailableError: as `open_keyed_connection` classifies the file.
+    """
+    try:
+        import sqlcipher3.dbapi2 as sqlcipher_dbapi
+    except ImportError as error:
+        raise EncryptionUnavailableError(
+            "sqlcipher3 is not installed; an encrypted journal cannot be opened"
+        ) from error
+    file_path = os.fspath(path)
+    exists = os.path.exists(file_path)
+    if create is True and exists:
+        raise ValidationError(f"path: {file_path} already exists", field="path", value=file_path)
+    if create is False and not exists:
+        raise ValidationError(f"path: no journal at {file_path}", field="path", value=file_path)
+    key: JournalKey = (
+        key_for_existing_journal(file_path, passphrase)
+        if exists
+        else key_for_new_journal(passphrase)
+    )
+    # Open (or create) once up front so a wrong passphrase fails here, at open.
+    first = open_keyed_connection(file_path, key, create=not exists)
+
+    def connect() -> Any:
+        nonlocal first
+        if first is not None:
+            connection, first = first, None
+            return connection
+        return open_keyed_connection(file_path, key)
+
+    engine = create_engine(
+        "sqlite://",
+        creator=connect,
+        module=sqlcipher_dbapi,
+        poolclass=QueuePool,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+    )
+    _driver_owns_no_transactions(engine)
+    engine.info["journal_path"] = file_path
+    engine.info["journal_key"] = key
+    return engine
+
+
+def create_engine_from_url(url: str, **kwargs: Any) -> Engine:
+    """An engine for a `sqlite://...` or `postgresql+psycopg://...` URL.
+
+    SQLite gets foreign keys, WAL (files only) and a busy timeout on every connection; an
+    in-memory database uses one shared connection so every session sees the same data.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        in_memory = parsed.database in (None, "", ":memory:")
+        options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if in_memory:
+            options["poolclass"] = StaticPool
+        else:
+            options.update(poolclass=QueuePool, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
+        options.update(kwargs)
+        engine = create_engine(parsed, **options)
+
+        @event.listens_for(engine, "connect")
+        def _settings(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+            apply_sqlite_settings(dbapi_connection)
+
+        _driver_owns_no_transactions(engine)
+        return engine
+    if backend == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            raise ValidationError(
+                "url: PostgreSQL URLs must use the psycopg driver (postgresql+psycopg://)",
+                field="url",
+                value=parsed.render_as_string(hide_password=True),
+            )
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    raise ValidationError(
+        f"url: unsupported database {backend!r}; use sqlite:// or postgresql+psycopg://",
+        field="url",
+        value=parsed.render_as_string(hide_password=True),
+    )

@@ -1,0 +1,131 @@
+"""Shared fixtures: the backends every contract test runs against.
+
+`backend_engine` is parametrised over in-memory SQLite, an encrypted SQLCipher file and
+PostgreSQL. PostgreSQL runs when ZORIVEST_TEST_PG_URL is set (CI sets it) and is skipped
+with that reason otherwise. Each test run gets its own PostgreSQL schema, so concurrent
+runs on one server do not interfere.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from zorivest_infra.database.models import Base
+from zorivest_infra.database.seed import seed_defaults
+
+PG_URL_VARIABLE = "ZORIVEST_TEST_PG_URL"
+BACKENDS = ("sqlite", "sqlcipher", "postgresql")
+
+
+def _pg_url() -> str | None:
+    return os.environ.get(PG_URL_VARIABLE) or None
+
+
+def _require_pg() -> str:
+    url = _pg_url()
+    if url is None:
+        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE} (e.g. postgresql+psycopg://...)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_schema_engine() -> Iterator[Engine]:
+    """An engine on a private schema of the PostgreSQL test database, created once per run."""
+    url = _require_pg()
+    schema = f"zt_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    Base.metadata.create_all(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _reset_pg(engine: Engine) -> None:
+    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        seed_defaults(connection)
+
+
+def _sqlite_memory_engine() -> Engine:
+    from zorivest_infra.database.engine import create_engine_from_url
+
+    return create_engine_from_url("sqlite://")
+
+
+def _sqlcipher_engine(path: Path) -> Engine:
+    from zorivest_infra.database.engine import create_encrypted_engine
+
+    return create_encrypted_engine(path, "contract-suite passphrase")
+
+
+@pytest.fixture
+def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap Argon2id parameters for tests that are not about the KDF itself."""
+    from zorivest_infra.database import connection
+
+    monkeypatch.setattr(
+        connection,
+        "KDF_PARAMETERS",
+        connection.KdfParameters(time_cost=1, memory_cost_kib=1024, parallelism=1, hash_len=32),
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_engine(
+    request: pytest.FixtureRequest, tmp_path: Path, fast_kdf: None
+) -> Iterator[Engine]:
+    """A freshly created, seeded schema on each backend."""
+    name = request.param
+    if name == "postgresql":
+        engine = request.getfixturevalue("pg_schema_engine")
+        _reset_pg(engine)
+        yield engine
+        return
+    engine = _sqlite_memory_engine() if name == "sqlite" else _sqlcipher_engine(tmp_path / "j.db")
+    Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        seed_defaults(connection)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def session_factory(backend_engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=backend_engine, expire_on_commit=False)
+
+
+@pytest.fixture
+def backend_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def seed_session() -> Iterator[Session]:
+    """The seed's own fixture: a plain in-memory SQLite engine with create_all."""
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+SessionMaker = Callable[[], Session]
