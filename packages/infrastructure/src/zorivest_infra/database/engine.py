@@ -56,6 +56,26 @@ def create_encrypted_engine(
         InvalidPassphraseError, NotEncryptedError, CorruptJournalError,
         EncryptionUnavailableError: as `open_keyed_connection` classifies the file.
     """
+    file_path = os.fspath(path)
+    exists = os.path.exists(file_path)
+    if create is True and exists:
+        raise ValidationError(f"path: {file_path} already exists", field="path", value=file_path)
+    if create is False and not exists:
+        raise ValidationError(f"path: no journal at {file_path}", field="path", value=file_path)
+    key = (
+        key_for_existing_journal(file_path, passphrase)
+        if exists
+        else key_for_new_journal(passphrase)
+    )
+    return engine_for_key(file_path, key, create=not exists)
+
+
+def engine_for_key(path: str | os.PathLike[str], key: JournalKey, *, create: bool) -> Engine:
+    """An engine whose pooled connections open `path` with an already derived key.
+
+    The first connection is opened here, so a wrong key fails at once, and the pool reuses
+    it. Later connections cost what a plain SQLite open costs: no KDF runs.
+    """
     try:
         import sqlcipher3.dbapi2 as sqlcipher_dbapi
     except ImportError as error:
@@ -63,18 +83,7 @@ def create_encrypted_engine(
             "sqlcipher3 is not installed; an encrypted journal cannot be opened"
         ) from error
     file_path = os.fspath(path)
-    exists = os.path.exists(file_path)
-    if create is True and exists:
-        raise ValidationError(f"path: {file_path} already exists", field="path", value=file_path)
-    if create is False and not exists:
-        raise ValidationError(f"path: no journal at {file_path}", field="path", value=file_path)
-    key: JournalKey = (
-        key_for_existing_journal(file_path, passphrase)
-        if exists
-        else key_for_new_journal(passphrase)
-    )
-    # Open (or create) once up front so a wrong passphrase fails here, at open.
-    first = open_keyed_connection(file_path, key, create=not exists)
+    first: Any = open_keyed_connection(file_path, key, create=create)
 
     def connect() -> Any:
         nonlocal first
@@ -92,8 +101,6 @@ def create_encrypted_engine(
         max_overflow=MAX_OVERFLOW,
     )
     _driver_owns_no_transactions(engine)
-    engine.info["journal_path"] = file_path
-    engine.info["journal_key"] = key
     return engine
 
 
@@ -128,7 +135,21 @@ def create_engine_from_url(url: str, **kwargs: Any) -> Engine:
                 field="url",
                 value=parsed.render_as_string(hide_password=True),
             )
-        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+        pg_engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+        @event.listens_for(pg_engine, "connect")
+        def _utc_session(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+            # The driver converts timestamptz to the session's time zone before
+            # UTCDateTime sees it; in a zone ahead of (behind) UTC, 9999-12-31 (0001-01-01)
+            # would not fit a Python datetime. Sessions therefore always run in UTC.
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            try:
+                dbapi_connection.execute("SET TIME ZONE 'UTC'")
+            finally:
+                dbapi_connection.autocommit = autocommit
+
+        return pg_engine
     raise ValidationError(
         f"url: unsupported database {backend!r}; use sqlite:// or postgresql+psycopg://",
         field="url",

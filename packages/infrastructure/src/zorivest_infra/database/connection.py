@@ -1,0 +1,790 @@
+"""Encrypted journal connections: Argon2id key derivation and keyed SQLCipher connections.
+
+An encrypted journal is ONE self-contained SQLCipher 4 file. Its first 16 bytes are the
+(plaintext) SQLCipher salt, and that same salt is the Argon2id salt of the passphrase. So:
+
+* opening costs one Argon2id run (:func:`key_for_existing_journal` reads the salt from the
+  file), after which every connection is keyed with the raw 256-bit key
+  (:func:`open_keyed_connection`) and SQLCipher runs no KDF of its own: a pooled
+  connection opens about as fast as a plain SQLite one;
+* a new journal is keyed with the 96-hex form ``x'<key><salt>'`` so SQLCipher writes our
+  Argon2id salt at the start of the file;
+* copying the single file elsewhere and opening it with the passphrase just works.
+
+Nothing here ever falls back to an unencrypted database, and the passphrase never reaches
+SQL text: only a hex literal built from validated bytes does, and errors raised around it
+never carry that text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import sqlite3
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeAlias
+
+from argon2.low_level import Type, hash_secret_raw
+
+from zorivest_core.domain.errors import (
+    CorruptJournalError,
+    EncryptionUnavailableError,
+    InvalidPassphraseError,
+    NotEncryptedError,
+    StorageFullError,
+    ValidationError,
+    ZorivestError,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "KDF_PARAMETERS",
+    "KEY_LEN",
+    "PAGE_SIZE",
+    "SALT_LEN",
+    "CipherConnection",
+    "JournalKey",
+    "KdfParameters",
+    "apply_sqlite_settings",
+    "classify_open_error",
+    "create_encrypted_connection",
+    "derive_key",
+    "key_for_existing_journal",
+    "key_for_new_journal",
+    "new_salt",
+    "open_keyed_connection",
+    "read_journal_salt",
+]
+
+_log = logging.getLogger(__name__)
+
+KEY_LEN: Final = 32
+"""Bytes in a journal key (SQLCipher 4 uses AES-256)."""
+
+SALT_LEN: Final = 16
+"""Bytes of salt SQLCipher keeps at the start of the file (and we use for Argon2id)."""
+
+PAGE_SIZE: Final = 4096
+"""SQLCipher 4's default page size; journals never change it, so files are whole pages."""
+
+BUSY_TIMEOUT_MS: Final = 10_000
+"""How long a connection waits for a lock held by another connection before failing."""
+
+_SQLITE_HEADER: Final = b"SQLite format 3\x00"
+
+# Primary SQLite result codes (extended codes carry them in the low byte).
+_SQLITE_CORRUPT: Final = 11
+_SQLITE_FULL: Final = 13
+_SQLITE_NOTADB: Final = 26
+
+_ENCRYPT_HINT: Final = (
+    "convert it into an encrypted journal with "
+    "zorivest_infra.journal.Journal.encrypt_plaintext(src, dest, passphrase)"
+)
+
+CipherConnection: TypeAlias = sqlite3.Connection
+"""Static type of the connections this module returns.
+
+At run time they are ``sqlcipher3.dbapi2.Connection`` objects. sqlcipher3 is a fork of the
+standard library's ``sqlite3`` module with the same DB-API surface (plus ``set_key`` and
+``reset_key``) but ships no type stubs, so the stdlib class describes it to the type checker.
+Never ``isinstance``-check a connection against ``sqlite3.Connection``.
+"""
+
+
+class _Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+
+
+class SupportsExecute(Protocol):
+    """Any DB-API connection with the stdlib-``sqlite3``-style ``execute`` shortcut."""
+
+    def execute(self, sql: str, /) -> _Cursor: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Key derivation
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KdfParameters:
+    """Argon2id cost parameters.
+
+    They are part of the journal format: a journal can only be opened with the parameters it
+    was created with, so changing them needs a re-key of existing journals.
+
+    Attributes:
+        time_cost: Number of passes over memory (Argon2 ``t``).
+        memory_cost_kib: Memory in KiB (Argon2 ``m``).
+        parallelism: Lanes (Argon2 ``p``).
+        hash_len: Output length in bytes; always :data:`KEY_LEN`.
+    """
+
+    time_cost: int = 3
+    memory_cost_kib: int = 65_536
+    parallelism: int = 4
+    hash_len: int = KEY_LEN
+
+    def __post_init__(self) -> None:
+        if self.time_cost < 1:
+            raise ValidationError("Argon2 time_cost must be >= 1", field="time_cost")
+        if self.parallelism < 1:
+            raise ValidationError("Argon2 parallelism must be >= 1", field="parallelism")
+        if self.memory_cost_kib < 8 * self.parallelism:
+            raise ValidationError(
+                "Argon2 memory_cost_kib must be >= 8 * parallelism",
+                field="memory_cost_kib",
+                value=self.memory_cost_kib,
+            )
+        if self.hash_len != KEY_LEN:
+            raise ValidationError(
+                f"hash_len must be {KEY_LEN} (SQLCipher takes a 256-bit key)",
+                field="hash_len",
+                value=self.hash_len,
+            )
+
+
+KDF_PARAMETERS: KdfParameters = KdfParameters()
+"""RFC 9106's second recommended option (t=3, m=64 MiB, p=4): about 0.2 s per open.
+
+:func:`derive_key` reads this module attribute at call time, so tests that are not about
+the KDF may replace it with cheap parameters.
+"""
+
+
+def derive_key(password: str, salt: bytes) -> bytes:
+    """Derive a journal's 256-bit key from its passphrase with Argon2id.
+
+    The passphrase is NFC-normalised before UTF-8 encoding, so the same visible passphrase
+    typed on systems that compose accents differently opens the same journal.
+
+    Args:
+        password: The passphrase; any non-empty string (quotes, any Unicode, any length).
+        salt: At least 16 bytes; a journal's salt is the first 16 bytes of its file.
+
+    Returns:
+        32 bytes, the same for the same passphrase, salt and :data:`KDF_PARAMETERS`.
+
+    Raises:
+        ValidationError: ``salt`` is shorter than 16 bytes or ``password`` is empty.
+        TypeError: ``password`` is not a ``str``.
+    """
+    if not isinstance(password, str):
+        raise TypeError("passphrase must be a str")
+    if not password:
+        raise ValidationError("passphrase must not be empty", field="passphrase")
+    salt = bytes(salt)
+    if len(salt) < SALT_LEN:
+        raise ValidationError(
+            f"salt must be at least {SALT_LEN} bytes, got {len(salt)}",
+            field="salt",
+            value=len(salt),
+        )
+    params = KDF_PARAMETERS
+    return hash_secret_raw(
+        secret=unicodedata.normalize("NFC", password).encode("utf-8"),
+        salt=salt,
+        time_cost=params.time_cost,
+        memory_cost=params.memory_cost_kib,
+        parallelism=params.parallelism,
+        hash_len=params.hash_len,
+        type=Type.ID,
+    )
+
+
+def new_salt() -> bytes:
+    """Return 16 fresh random bytes for a new journal."""
+    return os.urandom(SALT_LEN)
+
+
+class JournalKey:
+    """A journal's raw 256-bit key and its 16-byte salt.
+
+    The key bytes live in a ``bytearray`` that :meth:`wipe` zeroes; ``repr``/``str`` never
+    show them and the object refuses to be pickled or copied. Usable as a context manager
+    that wipes on exit.
+
+    Args:
+        key: Exactly 32 bytes (as returned by :func:`derive_key`).
+        salt: Exactly 16 bytes, the salt the key was derived with.
+
+    Raises:
+        ValidationError: Wrong lengths, or an all-zero key.
+    """
+
+    __slots__ = ("_key", "_salt")
+
+    def __init__(self, key: bytes | bytearray, salt: bytes) -> None:
+        if len(key) != KEY_LEN:
+            raise ValidationError(f"journal key must be {KEY_LEN} bytes", field="key")
+        if not any(key):
+            # All zeros is what wipe() leaves behind, never a derived key.
+            raise ValidationError("journal key must not be all zeros", field="key")
+        if len(salt) != SALT_LEN:
+            raise ValidationError(
+                f"journal salt must be {SALT_LEN} bytes, got {len(salt)}",
+                field="salt",
+                value=len(salt),
+            )
+        self._key = bytearray(key)
+        self._salt = bytes(salt)
+
+    @property
+    def salt(self) -> bytes:
+        """The 16-byte salt (not secret: it is stored in clear at the start of the file)."""
+        return self._salt
+
+    @property
+    def wiped(self) -> bool:
+        """Whether :meth:`wipe` has run."""
+        return not any(self._key)
+
+    def pragma_literal(self, include_salt: bool) -> str:
+        """Return the SQLCipher raw-key literal for ``PRAGMA key``/``PRAGMA rekey``.
+
+        Args:
+            include_salt: ``True`` for ``x'<64 hex key><32 hex salt>'``, which makes SQLCipher
+                use our salt for a new file (or a re-key); ``False`` for ``x'<64 hex key>'``,
+                which opens an existing file with the salt stored in it.
+
+        Returns:
+            The literal, built only from hex digits of validated bytes. It is the key in
+            another form: never log it or put it in an error message.
+
+        Raises:
+            ValueError: The key has been wiped.
+        """
+        if self.wiped:
+            raise ValueError("journal key has been wiped")
+        hex_text = self._key.hex() + (self._salt.hex() if include_salt else "")
+        return f"x'{hex_text}'"
+
+    def derive_subkey(self, label: bytes, length: int = 32) -> bytes:
+        """Derive an independent key for another purpose with HKDF-SHA256.
+
+        Args:
+            label: A constant naming the purpose (e.g. ``b"zorivest/provider-api-keys"``);
+                distinct labels give unrelated keys.
+            length: Output length in bytes.
+
+        Returns:
+            ``length`` bytes that reveal nothing about the journal key.
+
+        Raises:
+            ValueError: Empty label, or the key has been wiped.
+        """
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        if not label:
+            raise ValueError("subkey label must not be empty")
+        if self.wiped:
+            raise ValueError("journal key has been wiped")
+        return HKDF(algorithm=hashes.SHA256(), length=length, salt=self._salt, info=label).derive(
+            self._key
+        )
+
+    def wipe(self) -> None:
+        """Overwrite the key bytes with zeros; the object is unusable afterwards."""
+        for index in range(len(self._key)):
+            self._key[index] = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.wipe()
+
+    def __repr__(self) -> str:
+        return "JournalKey(<redacted>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling or copying would put the key bytes somewhere we cannot wipe.
+        raise TypeError("JournalKey cannot be pickled or copied")
+
+
+def key_for_new_journal(passphrase: str) -> JournalKey:
+    """Derive the key for a journal that does not exist yet, under a fresh random salt.
+
+    Args:
+        passphrase: The new journal's passphrase.
+
+    Returns:
+        The key; create the file with ``open_keyed_connection(path, key, create=True)``.
+
+    Raises:
+        ValidationError: Empty passphrase.
+    """
+    salt = new_salt()
+    return JournalKey(derive_key(passphrase, salt), salt)
+
+
+def key_for_existing_journal(path: str | os.PathLike[str], passphrase: str) -> JournalKey:
+    """Derive the key of an existing journal, with the salt read from its first 16 bytes.
+
+    Whether the passphrase is right is only known once a connection reads the file.
+
+    Args:
+        path: The journal file.
+        passphrase: Its passphrase.
+
+    Returns:
+        The key, for any number of :func:`open_keyed_connection` calls.
+
+    Raises:
+        NotEncryptedError: The file is a plaintext SQLite database.
+        CorruptJournalError: The file cannot be an encrypted journal.
+        ValidationError: Empty passphrase.
+        OSError: The file cannot be read (e.g. ``FileNotFoundError``).
+    """
+    salt = read_journal_salt(path)
+    return JournalKey(derive_key(passphrase, salt), salt)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recognising files
+# ---------------------------------------------------------------------------------------------
+
+
+def read_journal_salt(path: str | os.PathLike[str]) -> bytes:
+    """Return the 16-byte salt at the start of an existing encrypted journal.
+
+    The file is classified first, without any key: a plaintext SQLite header, an empty or
+    zeroed file, or a size that is not a whole number of 4096-byte pages (a truncated or
+    foreign file) cannot be an encrypted journal.
+
+    Args:
+        path: The journal file.
+
+    Returns:
+        The file's first 16 bytes.
+
+    Raises:
+        NotEncryptedError: The file is a plaintext SQLite database (the message says how to
+            encrypt it).
+        CorruptJournalError: The file is empty, zeroed, truncated or otherwise not a journal.
+        OSError: The file cannot be read (e.g. ``FileNotFoundError``).
+    """
+    shown = os.fspath(path)
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        first_page = handle.read(PAGE_SIZE)
+    if first_page.startswith(_SQLITE_HEADER):
+        raise NotEncryptedError(
+            f"{shown} is a plaintext SQLite database, not an encrypted journal; {_ENCRYPT_HINT}"
+        )
+    if size == 0:
+        raise CorruptJournalError(
+            f"{shown} is empty (0 bytes), not an encrypted journal; "
+            "delete it to create a new journal there"
+        )
+    if size < PAGE_SIZE or size % PAGE_SIZE:
+        raise CorruptJournalError(
+            f"{shown} is not an encrypted journal or is truncated: {size} bytes is not a "
+            f"whole number of {PAGE_SIZE}-byte pages"
+        )
+    if not any(first_page[:SALT_LEN]):
+        raise CorruptJournalError(f"{shown} is damaged: its header is zeroed")
+    return first_page[:SALT_LEN]
+
+
+def _error_code(exc: BaseException) -> int | None:
+    """Primary SQLite result code of a driver error (sqlcipher3 or stdlib), if known."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF
+    # Older drivers lack the attribute: fall back on SQLite's fixed messages.
+    text = str(exc)
+    if "file is not a database" in text:
+        return _SQLITE_NOTADB
+    if "database disk image is malformed" in text:
+        return _SQLITE_CORRUPT
+    if "database or disk is full" in text:
+        return _SQLITE_FULL
+    return None
+
+
+def _classify_not_a_database(path: str | os.PathLike[str], *, keyed: bool) -> ZorivestError:
+    shown = os.fspath(path)
+    try:
+        read_journal_salt(path)
+    except (NotEncryptedError, CorruptJournalError) as classified:
+        return classified
+    except OSError:
+        return CorruptJournalError(f"{shown} is not a database")
+    if keyed:
+        return InvalidPassphraseError(f"wrong passphrase for journal {shown}")
+    return InvalidPassphraseError(f"{shown} is an encrypted journal; open it with its passphrase")
+
+
+def classify_open_error(
+    exc: BaseException, path: str | os.PathLike[str], *, keyed: bool = True
+) -> ZorivestError | None:
+    """Translate a SQLite/SQLCipher driver error into the project's error, if it is one.
+
+    Works for errors of ``sqlcipher3`` and of the stdlib ``sqlite3`` alike, at open time or
+    later. The caller raises the result ``from exc`` (driver messages never contain SQL text
+    or key material), or re-raises ``exc`` when the result is ``None``.
+
+    ``SQLITE_NOTADB`` is refined by looking at the file: a plaintext header gives
+    :class:`NotEncryptedError`, a file that cannot be a journal :class:`CorruptJournalError`,
+    a plausible encrypted file :class:`InvalidPassphraseError` (with ``keyed=False``, i.e. a
+    plain ``sqlite3`` connection, the message says the file is encrypted instead).
+    ``SQLITE_CORRUPT`` gives :class:`CorruptJournalError`, ``SQLITE_FULL``
+    :class:`StorageFullError`.
+
+    Args:
+        exc: The driver exception.
+        path: The database file the connection is on (only used in messages and to classify).
+        keyed: Whether the failing connection had been given a key.
+
+    Returns:
+        The error to raise, or ``None`` for errors this function does not classify.
+    """
+    shown = os.fspath(path)
+    code = _error_code(exc)
+    if code == _SQLITE_NOTADB:
+        return _classify_not_a_database(path, keyed=keyed)
+    if code == _SQLITE_CORRUPT:
+        return CorruptJournalError(
+            f"journal {shown} is damaged (database disk image is malformed); "
+            "run verify or restore a backup"
+        )
+    if code == _SQLITE_FULL:
+        return StorageFullError(f"no space left for {shown}; the write was rolled back")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Connections
+# ---------------------------------------------------------------------------------------------
+
+
+def _load_driver() -> ModuleType:
+    """Import sqlcipher3 lazily, so a missing driver is an error only when it is needed."""
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError as exc:
+        raise EncryptionUnavailableError(
+            "SQLCipher is not available (install the 'sqlcipher3' package); "
+            "an encrypted journal is never opened without encryption"
+        ) from exc
+    module: ModuleType = dbapi2
+    return module
+
+
+def _driver_error(driver: ModuleType) -> type[Exception]:
+    error: type[Exception] = driver.Error
+    return error
+
+
+def _require_cipher(conn: CipherConnection) -> None:
+    """Refuse a driver that is not really built with SQLCipher (it would ignore the key)."""
+    row = conn.execute("PRAGMA cipher_version").fetchone()
+    if not row or not row[0]:
+        raise EncryptionUnavailableError(
+            "the 'sqlcipher3' module is not built with SQLCipher; "
+            "an encrypted journal is never opened without encryption"
+        )
+
+
+def _probe_driver(driver: ModuleType) -> None:
+    """Check the driver on an in-memory database, before any file is created."""
+    probe: CipherConnection = driver.connect(":memory:")
+    try:
+        _require_cipher(probe)
+    finally:
+        probe.close()
+
+
+def _apply_key(conn: CipherConnection, key: JournalKey, *, include_salt: bool) -> None:
+    """Run ``PRAGMA key`` with the hex literal, leaking the literal nowhere.
+
+    SQLite's syntax errors quote the offending token (e.g. ``near "x'..'"``), and tracebacks
+    keep frame locals alive, so any failure here is replaced by an error without context and
+    the statement text is dropped before leaving the frame.
+    """
+    statement = f'PRAGMA key = "{key.pragma_literal(include_salt)}"'
+    failed = False
+    try:
+        conn.execute(statement)
+    except Exception:  # any driver error: its message may quote key text
+        failed = True
+    finally:
+        del statement
+    if failed:
+        raise EncryptionUnavailableError("SQLCipher refused the journal key")
+
+
+def _is_file_database(conn: SupportsExecute | DBAPIConnection) -> bool:
+    # PRAGMA database_list gives (seq, name, file); file is "" for :memory: and temp DBs.
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return bool(row and row[2])
+
+
+def apply_sqlite_settings(dbapi_connection: SupportsExecute | DBAPIConnection) -> None:
+    """Apply the project's per-connection SQLite settings.
+
+    ``foreign_keys=ON`` and ``busy_timeout`` always; for a file database also
+    ``journal_mode=WAL`` and ``synchronous=NORMAL`` (WAL makes readers and a writer not block
+    each other; NORMAL is durable against application crashes and the usual pairing with
+    WAL). An in-memory database keeps its ``memory`` journal. Works for ``sqlite3`` and
+    ``sqlcipher3`` connections (e.g. from an SQLAlchemy ``connect`` event); an encrypted
+    connection must already be keyed. Call it outside a transaction.
+
+    Args:
+        dbapi_connection: The raw DB-API connection (SQLAlchemy's ``connect`` event hands
+            over exactly that).
+    """
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
+    if _is_file_database(dbapi_connection):
+        row = dbapi_connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        if not row or str(row[0]).lower() != "wal":
+            # E.g. a read-only medium; the database still works in its current mode.
+            _log.warning("could not switch a database to WAL mode (journal_mode=%s)", row)
+        dbapi_connection.execute("PRAGMA synchronous = NORMAL")
+
+
+def _uri(path: str | os.PathLike[str], mode: str) -> str:
+    # A URI with mode=rw keeps SQLite from creating a missing file on an "open existing";
+    # as_uri() percent-encodes '?', '#', '%' and non-ASCII characters in the path.
+    return f"{Path(os.path.abspath(path)).as_uri()}?mode={mode}"
+
+
+def _create_private_file(path: str | os.PathLike[str]) -> None:
+    """Create an empty file readable by its owner only; ``FileExistsError`` if it exists.
+
+    O_EXCL makes creation atomic and refuses symlinks; the explicit fchmod makes the mode
+    0600 whatever the umask. SQLite gives the -wal and -shm files the database file's mode.
+    """
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def _remove_new_journal(path: str | os.PathLike[str]) -> None:
+    """Remove a journal this call created and could not finish, with its side files."""
+    base = os.fspath(path)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(base + suffix)
+
+
+def _page_one_damaged(driver: ModuleType, path: str | os.PathLike[str], key: JournalKey) -> bool:
+    """Tell a damaged first page from a wrong key after ``file is not a database``.
+
+    Page 1 fails authentication either way. Page 2 passes only under the right key, so a copy
+    of the first two pages (ciphertext only) is checked with ``cipher_integrity_check``;
+    the copy keeps the cost independent of the journal's size and the journal untouched.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(2 * PAGE_SIZE)
+    except OSError:
+        return False
+    if len(head) < 2 * PAGE_SIZE:
+        return False
+    fd, scratch = tempfile.mkstemp(prefix="zorivest-check-", suffix=".db")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(head)
+        conn: CipherConnection = driver.connect(scratch)
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            _apply_key(conn, key, include_salt=False)
+            rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+        finally:
+            conn.close()
+    except Exception:  # undecidable: report the likelier wrong passphrase
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(scratch)
+    failed = {int(n) for row in rows for n in re.findall(r"page (\d+)", str(row[0]))}
+    return 1 in failed and 2 not in failed
+
+
+def _check_salt_stored(path: str | os.PathLike[str], key: JournalKey) -> None:
+    # Guards the one-file format: a journal whose salt is not the Argon2id salt could never
+    # be opened from its passphrase again, so fail at creation rather than at the next open.
+    if read_journal_salt(path) != key.salt:
+        raise CorruptJournalError(f"SQLCipher did not store the journal salt in {os.fspath(path)}")
+
+
+def _prepare_new_file(path: str | os.PathLike[str]) -> bool:
+    """Make sure a private, empty file is there; return whether this call created it."""
+    try:
+        _create_private_file(path)
+    except FileExistsError:
+        if os.path.getsize(path) != 0:
+            raise FileExistsError(
+                f"{os.fspath(path)} already exists; open it with create=False"
+            ) from None
+        # An empty file the caller declares new (e.g. just created): make it private.
+        os.chmod(path, 0o600)
+        return False
+    return True
+
+
+def open_keyed_connection(
+    path: str | os.PathLike[str],
+    key: JournalKey,
+    *,
+    create: bool = False,
+    check_same_thread: bool = False,
+) -> CipherConnection:
+    """Open a connection to an encrypted journal with an already derived key.
+
+    This is the per-connection fast path (no KDF): use it as an SQLAlchemy pool's creator.
+    The key is verified by a read before anything can write, so a wrong key leaves the file
+    (and any -wal) byte-identical. Then :func:`apply_sqlite_settings` runs.
+
+    Args:
+        path: The journal file.
+        key: From :func:`key_for_existing_journal` (or :func:`key_for_new_journal` with
+            ``create=True``); the caller keeps it and wipes it when done.
+        create: Initialise a new journal with ``key.salt`` as the file's salt. The file must
+            be missing (it is created with mode 0600) or empty.
+        check_same_thread: Passed to the driver; ``False`` lets a pool hand the connection to
+            another thread (use one connection per thread at a time).
+
+    Returns:
+        An open ``sqlcipher3`` connection (typed as :data:`CipherConnection`).
+
+    Raises:
+        EncryptionUnavailableError: sqlcipher3 is missing or not built with SQLCipher.
+        InvalidPassphraseError: The key does not open the file.
+        NotEncryptedError: The file is a plaintext SQLite database.
+        CorruptJournalError: The file is not a journal, or is damaged.
+        FileNotFoundError: ``create=False`` and the file does not exist.
+        FileExistsError: ``create=True`` and the file exists and is not empty.
+    """
+    driver = _load_driver()
+    shown = os.fspath(path)
+    created = False
+    if create:
+        created = _prepare_new_file(path)
+    else:
+        file_salt = read_journal_salt(path)
+        if file_salt != key.salt:
+            # The key was derived for another file (e.g. the file was replaced).
+            raise InvalidPassphraseError(
+                f"wrong passphrase for journal {shown} (the key belongs to another journal)"
+            )
+
+    try:
+        conn = _open_and_verify(
+            driver, path, key, create=create, check_same_thread=check_same_thread
+        )
+    except BaseException:
+        if created:
+            _remove_new_journal(path)
+        raise
+    _log.debug("opened encrypted journal %s", shown)
+    return conn
+
+
+def _open_and_verify(
+    driver: ModuleType,
+    path: str | os.PathLike[str],
+    key: JournalKey,
+    *,
+    create: bool,
+    check_same_thread: bool,
+) -> CipherConnection:
+    shown = os.fspath(path)
+    conn: CipherConnection = driver.connect(
+        _uri(path, "rwc" if create else "rw"),
+        uri=True,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=check_same_thread,
+    )
+    try:
+        _require_cipher(conn)
+        # Before the key and its first read: SQLCipher otherwise prints "ERROR CORE ..." lines
+        # to stderr when a page fails to decrypt. The level is process-wide in SQLCipher;
+        # setting it on every connection keeps it silenced even if other code raised it.
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        _apply_key(conn, key, include_salt=create)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except _driver_error(driver) as exc:
+            error = classify_open_error(exc, path)
+            if isinstance(error, InvalidPassphraseError) and _page_one_damaged(driver, path, key):
+                error = CorruptJournalError(
+                    f"journal {shown} is damaged: its first page fails authentication "
+                    "although the passphrase is right; restore a backup"
+                )
+            if error is None:
+                raise
+            raise error from exc
+        # Only now that the key is known to be right may anything write (WAL switch).
+        apply_sqlite_settings(conn)
+        if create:
+            _check_salt_stored(path, key)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def create_encrypted_connection(path: str | os.PathLike[str], passphrase: str) -> CipherConnection:
+    """Open an encrypted journal from its passphrase, creating it when missing.
+
+    The passphrase goes through Argon2id once: with the salt read from the file when it
+    exists, or a fresh salt for a new file (created with mode 0600, its -wal and -shm get
+    the same mode). For several connections derive the key once
+    (:func:`key_for_existing_journal`) and use :func:`open_keyed_connection` instead.
+
+    Args:
+        path: The journal file; its directory must exist.
+        passphrase: The journal's passphrase (never logged, never put into SQL).
+
+    Returns:
+        An open, keyed ``sqlcipher3`` connection with the project's settings applied.
+
+    Raises:
+        EncryptionUnavailableError: sqlcipher3 is missing; no file is created.
+        InvalidPassphraseError: Wrong passphrase for an existing journal (file untouched).
+        NotEncryptedError: The file is a plaintext SQLite database.
+        CorruptJournalError: The file is not a journal, is damaged, or is an empty file this
+            call did not create.
+        ValidationError: Empty passphrase.
+    """
+    driver = _load_driver()
+    # A driver without SQLCipher must fail before a file exists, never after writing one.
+    _probe_driver(driver)
+    if not passphrase:
+        raise ValidationError("passphrase must not be empty", field="passphrase")
+    try:
+        _create_private_file(path)
+    except FileExistsError:
+        with key_for_existing_journal(path, passphrase) as key:
+            return open_keyed_connection(path, key)
+    try:
+        with key_for_new_journal(passphrase) as key:
+            return open_keyed_connection(path, key, create=True)
+    except BaseException:
+        _remove_new_journal(path)
+        raise
