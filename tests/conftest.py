@@ -44,7 +44,9 @@ def pg_schema_engine() -> Iterator[Engine]:
     admin = create_engine(url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    from zorivest_infra.database.engine import create_engine_from_url
+
+    engine = create_engine_from_url(url, connect_args={"options": f"-csearch_path={schema}"})
     Base.metadata.create_all(engine)
     try:
         yield engine

@@ -254,7 +254,10 @@ class Watchlist(_Entity):
     def __post_init__(self) -> None:
         self._set("name", v.text("name", self.name, max_length=200))
         self._set("description", v.optional_text("description", self.description))
-        items = list(self.items)
+        raw_items: object = self.items
+        if not isinstance(raw_items, list | tuple):
+            raise v.fail("items", raw_items, "must be a list of WatchlistItem")
+        items = list(raw_items)
         seen: set[str] = set()
         for index, item in enumerate(items):
             if not isinstance(item, WatchlistItem):
@@ -315,6 +318,8 @@ class AppDefault(_Entity):
         self._set("key", v.text("key", self.key, max_length=200))
         if not isinstance(self.value, str):
             raise v.fail("value", self.value, "must be a string")
+        if "\x00" in self.value:
+            raise v.fail("value", self.value, "must not contain NUL characters")
         self._set("value_type", v.choice("value_type", self.value_type, SettingValueType))
         self._set("category", v.text("category", self.category, max_length=50))
         self._set("description", v.optional_text("description", self.description))

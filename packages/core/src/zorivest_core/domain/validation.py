@@ -32,7 +32,10 @@ E = TypeVar("E", bound=StrEnum)
 
 def show(value: object) -> str:
     """A short, safe rendering of a bad value for an error message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # e.g. an int beyond sys.get_int_max_str_digits()
+        text = f"<{type(value).__name__} too large to print>"
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 
@@ -104,12 +107,15 @@ def exact(
     Raises instead of rounding: a journal must store what the broker reported.
     """
     number = to_decimal(field, value)
+    # The magnitude check comes first and uses adjusted(), which needs no arithmetic
+    # context: abs() or quantize() of a huge or many-digit Decimal would raise
+    # decimal.Overflow / InvalidOperation instead of a ValidationError.
+    limit = Decimal(10) ** (SIGNIFICANT_DIGITS - scale)
+    if not number.is_zero() and number.adjusted() >= SIGNIFICANT_DIGITS - scale:
+        raise fail(field, value, f"must be smaller than {limit:,} in magnitude")
     exponent = int(number.as_tuple().exponent)  # finite here, so an int
     if -exponent > scale and number != number.quantize(Decimal(1).scaleb(-scale)):
         raise fail(field, value, f"has more than {scale} decimal places")
-    limit = Decimal(10) ** (SIGNIFICANT_DIGITS - scale)
-    if abs(number) >= limit:
-        raise fail(field, value, f"must be smaller than {limit:,} in magnitude")
     if minimum is not None:
         if exclusive_minimum and number <= minimum:
             raise fail(field, value, f"must be greater than {minimum}")

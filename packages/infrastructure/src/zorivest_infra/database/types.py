@@ -124,6 +124,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 def _json_default(value: object) -> str:
     if isinstance(value, Decimal):
+        if not value.is_finite():  # would otherwise be written as the string "NaN"
+            raise ValueError(f"{value} is not a finite number")
         return format(value, "f")
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
