@@ -51,7 +51,8 @@ def png_bytes(width: int = 640, height: int = 360, *, seed: int = 0) -> bytes:
         shade = (x * 255 // max(width, 1) + seed * 37) % 256
         draw.line([(x, 0), (x, height)], fill=(shade // 4, shade // 3, shade // 2))
     points = [
-        (x, height // 2 + ((x * (seed + 3)) % 97) - 48) for x in range(0, width, max(width // 40, 1))
+        (x, height // 2 + ((x * (seed + 3)) % 97) - 48)
+        for x in range(0, width, max(width // 40, 1))
     ]
     draw.line(points, fill=(0, 220, 120), width=3)
     buffer = io.BytesIO()

@@ -1,0 +1,726 @@
+"""Trades: one row per broker execution, keyed by the broker's execution id.
+
+Reads are Core statements mapped with `trade_from_row`; single writes run under a
+savepoint (see `_base`). The bulk path, `save_many`, avoids per-row SQLAlchemy work: each
+chunk of trades is encoded once into the driver's own values, compared against the stored
+rows in those same values (one `IN` query per chunk), and only new rows are inserted with
+one driver `executemany` per chunk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Dialect,
+    Select,
+    String,
+    bindparam,
+    cast,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    table,
+    update,
+)
+
+from zorivest_core.application.ports import SaveManyResult, TradeCursor, TradeTotals
+from zorivest_core.domain import validation as v
+from zorivest_core.domain.entities import Trade, TradeReport
+from zorivest_core.domain.enums import ImageOwnerType, TradeAction
+from zorivest_core.domain.errors import ConflictError
+from zorivest_infra.database.models import (
+    AccountModel,
+    ExcursionMetricsModel,
+    ImageModel,
+    MistakeEntryModel,
+    TradeModel,
+    TradePlanModel,
+    TradeReportModel,
+    TransactionLedgerModel,
+)
+from zorivest_infra.database.repositories._base import (
+    LIKE_ESCAPE,
+    SqlAlchemyRepository,
+    check_limit,
+    chunked,
+    contains_pattern,
+    not_found,
+    table_of,
+    utc_now,
+)
+from zorivest_infra.database.types import ExactDecimal
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "SAVE_MANY_CHUNK_SIZE",
+    "TRADE_COLUMNS",
+    "SqlAlchemyTradeRepository",
+    "report_from_row",
+    "trade_from_row",
+    "trade_to_row",
+]
+
+TRADE_COLUMNS: Final = (
+    "exec_id",
+    "time",
+    "instrument",
+    "action",
+    "quantity",
+    "price",
+    "account_id",
+    "commission",
+    "realized_pnl",
+)
+"""The stored columns of a trade, in the order `trade_from_row` reads them."""
+
+REPORT_COLUMNS: Final = (
+    "id",
+    "trade_id",
+    "setup_quality",
+    "execution_quality",
+    "followed_plan",
+    "emotional_state",
+    "lessons_learned",
+    "tags",
+    "created_at",
+)
+
+MAX_PAGE_SIZE: Final = 10_000
+"""Largest `limit` (and `batch_size`) a listing accepts."""
+
+MAX_SEARCH_RESULTS: Final = 1_000
+
+SAVE_MANY_CHUNK_SIZE: Final = 1_000
+"""Trades per existence query and per `executemany` in `save_many`. 1,000 bound values in
+an `IN` list are far below SQLite's 32,766 and PostgreSQL's 65,535 parameter limits."""
+
+_ZERO: Final = Decimal(0)
+
+_TRADES: Final = table_of(TradeModel)
+_ACCOUNTS: Final = table_of(AccountModel)
+_REPORTS: Final = table_of(TradeReportModel)
+_IMAGES: Final = table_of(ImageModel)
+_PLANS: Final = table_of(TradePlanModel)
+_LEDGER: Final = table_of(TransactionLedgerModel)
+_EXCURSIONS: Final = table_of(ExcursionMetricsModel)
+_MISTAKES: Final = table_of(MistakeEntryModel)
+
+_T = _TRADES.c
+_SELECT_TRADE: Final = select(*(_T[name] for name in TRADE_COLUMNS))
+_GET: Final = _SELECT_TRADE.where(_T.exec_id == bindparam("exec_id"))
+_EXISTS: Final = select(exists().where(_T.exec_id == bindparam("exec_id")))
+
+# The same columns without types: what the driver stores, with no conversion on the way in
+# or out. save_many compares trades with stored rows in these values.
+_RAW_TRADES: Final = table("trades", *(column(name) for name in TRADE_COLUMNS))
+# One fixed statement for every chunk (shorter lists are padded with NULL): compiled once,
+# and prepared once by the driver.
+_SELECT_STORED_KEYS: Final = tuple(f"e{index}" for index in range(SAVE_MANY_CHUNK_SIZE))
+_SELECT_STORED: Final = select(*_RAW_TRADES.c).where(
+    _RAW_TRADES.c.exec_id.in_([bindparam(key) for key in _SELECT_STORED_KEYS])
+)
+
+
+def trade_to_row(trade: Trade) -> dict[str, Any]:
+    """The column values of a trade (for Core `insert`/`update` on the trades table)."""
+    return {
+        "exec_id": trade.exec_id,
+        "time": trade.time,
+        "instrument": trade.instrument,
+        "action": trade.action.value,
+        "quantity": trade.quantity,
+        "price": trade.price,
+        "account_id": trade.account_id,
+        "commission": trade.commission,
+        "realized_pnl": trade.realized_pnl,
+    }
+
+
+def trade_from_row(row: Sequence[Any]) -> Trade:
+    """A trade from a row of `TRADE_COLUMNS` values (as the column types return them).
+
+    A NULL commission or P&L (the columns are nullable, as in the seed) reads as zero.
+    """
+    exec_id, time, instrument, action, quantity, price, account_id, commission, pnl = row
+    return Trade(
+        exec_id=exec_id,
+        time=time,
+        instrument=instrument,
+        action=action,
+        quantity=quantity,
+        price=price,
+        account_id=account_id,
+        commission=_ZERO if commission is None else commission,
+        realized_pnl=_ZERO if pnl is None else pnl,
+    )
+
+
+def report_from_row(row: Sequence[Any]) -> TradeReport:
+    """A trade report from a row of `REPORT_COLUMNS` values; NULL tags read as no tags."""
+    (
+        report_id,
+        trade_id,
+        setup_quality,
+        execution_quality,
+        followed_plan,
+        emotional_state,
+        lessons_learned,
+        tags,
+        created_at,
+    ) = row
+    return TradeReport(
+        id=report_id,
+        trade_id=trade_id,
+        setup_quality=setup_quality,
+        execution_quality=execution_quality,
+        followed_plan=followed_plan,
+        emotional_state=emotional_state,
+        lessons_learned=lessons_learned,
+        tags=[] if tags is None else tags,
+        created_at=created_at,
+    )
+
+
+class SqlAlchemyTradeRepository(SqlAlchemyRepository):
+    """Trades of every account (implements `TradeRepository`).
+
+    Listings are newest first: `time` descending, ties broken by `exec_id` descending,
+    served by the index `ix_trades_account_id_time (account_id, time, exec_id)`.
+    Time windows are half-open: `since` is inclusive, `until` exclusive, so consecutive
+    windows never overlap or leave a gap.
+    """
+
+    __slots__ = ()
+
+    # -- single trades -------------------------------------------------------------------
+
+    def save(self, trade: Trade) -> None:
+        """Store a new trade.
+
+        Raises:
+            DuplicateError: A trade with this exec_id is already stored.
+            ConflictError: The trade's account does not exist.
+        """
+        with self._atomic(f"saving trade {trade.exec_id!r}") as connection:
+            connection.execute(insert(_TRADES).values(trade_to_row(trade)))
+
+    def get(self, exec_id: str) -> Trade | None:
+        """The trade with this exec_id, or None."""
+        row = self._connection().execute(_GET, {"exec_id": exec_id}).first()
+        return None if row is None else trade_from_row(row)
+
+    def exists(self, exec_id: str) -> bool:
+        """Whether a trade with this exec_id is stored."""
+        return bool(self._connection().scalar(_EXISTS, {"exec_id": exec_id}))
+
+    def count(self, account_id: str | None = None) -> int:
+        """How many trades are stored, in all or in one account."""
+        statement = select(func.count()).select_from(_TRADES)
+        if account_id is not None:
+            statement = statement.where(_T.account_id == account_id)
+        return int(self._connection().scalar(statement) or 0)
+
+    def update(self, trade: Trade) -> None:
+        """Replace the stored fields of the trade with the same exec_id.
+
+        Raises:
+            NotFoundError: No trade with this exec_id is stored.
+            ConflictError: The trade's (new) account does not exist.
+        """
+        values = trade_to_row(trade)
+        del values["exec_id"]
+        with self._atomic(f"updating trade {trade.exec_id!r}") as connection:
+            result = connection.execute(
+                update(_TRADES).where(_T.exec_id == trade.exec_id).values(values)
+            )
+            if result.rowcount == 0:
+                raise not_found("trade", trade.exec_id)
+
+    def delete(self, exec_id: str) -> None:
+        """Delete a trade with everything that belongs to it, all or nothing.
+
+        Removes the trade's images, its report and the report's images, its ledger entries,
+        excursion metrics and mistakes; plans linked to it are unlinked (kept, with
+        `linked_trade_id` cleared). The foreign keys cascade too where they are enforced,
+        but the deletes are explicit so no orphan is left on any connection.
+
+        Raises:
+            NotFoundError: No trade with this exec_id is stored (nothing is changed).
+        """
+        report_ids = select(cast(_REPORTS.c.id, String)).where(_REPORTS.c.trade_id == exec_id)
+        with self._atomic(f"deleting trade {exec_id!r}") as connection:
+            connection.execute(
+                delete(_IMAGES).where(
+                    _IMAGES.c.owner_type == ImageOwnerType.REPORT.value,
+                    _IMAGES.c.owner_id.in_(report_ids.scalar_subquery()),
+                )
+            )
+            connection.execute(delete(_REPORTS).where(_REPORTS.c.trade_id == exec_id))
+            connection.execute(delete(_LEDGER).where(_LEDGER.c.trade_exec_id == exec_id))
+            connection.execute(delete(_EXCURSIONS).where(_EXCURSIONS.c.trade_exec_id == exec_id))
+            connection.execute(delete(_MISTAKES).where(_MISTAKES.c.trade_id == exec_id))
+            connection.execute(
+                update(_PLANS)
+                .where(_PLANS.c.linked_trade_id == exec_id)
+                .values(linked_trade_id=None, updated_at=utc_now())
+            )
+            result = connection.execute(delete(_TRADES).where(_T.exec_id == exec_id))
+            if result.rowcount == 0:
+                raise not_found("trade", exec_id)
+            # After the trade row is gone (and locked until commit on PostgreSQL), so an
+            # image committed concurrently for this trade is seen and deleted too.
+            connection.execute(
+                delete(_IMAGES).where(
+                    _IMAGES.c.owner_type == ImageOwnerType.TRADE.value,
+                    _IMAGES.c.owner_id == exec_id,
+                )
+            )
+
+    # -- bulk import ---------------------------------------------------------------------
+
+    def save_many(self, trades: Iterable[Trade]) -> SaveManyResult:
+        """Store many trades idempotently, in one savepoint.
+
+        Each exec_id is classified, in input order: not stored yet -> inserted; stored
+        with identical content -> a duplicate (nothing changes); stored with different
+        content -> a conflict (the stored row is left untouched, never overwritten). An
+        exec_id repeated within the input is treated the same way against its first
+        occurrence. Re-saving the same trades therefore inserts nothing.
+
+        Returns:
+            The exec_ids inserted, found as duplicates, and found in conflict.
+
+        Raises:
+            ConflictError: A trade names an account that does not exist. Nothing from this
+                call is stored then; the caller's transaction is otherwise unaffected.
+            ValidationError: An item is not a `Trade`.
+        """
+        inserted: list[str] = []
+        duplicates: list[str] = []
+        conflicts: list[str] = []
+        with self._atomic("saving trades in bulk") as connection:
+            codec = _bulk_codec(connection.dialect)
+            known_accounts: set[str] = set()
+            for number, chunk in enumerate(chunked(trades, SAVE_MANY_CHUNK_SIZE)):
+                self._require_accounts(chunk, known_accounts, SAVE_MANY_CHUNK_SIZE * number)
+                encoded = [codec.encode(trade) for trade in chunk]
+                stored = codec.stored(connection, list({values[0] for values in encoded}))
+                new_rows: list[tuple[Any, ...]] = []
+                for values in encoded:
+                    exec_id = values[0]
+                    existing = stored.get(exec_id)
+                    if existing is None:
+                        stored[exec_id] = values
+                        new_rows.append(values)
+                        inserted.append(exec_id)
+                    elif existing == values:
+                        duplicates.append(exec_id)
+                    else:
+                        conflicts.append(exec_id)
+                if new_rows:
+                    connection.exec_driver_sql(codec.insert_sql, codec.parameters(new_rows))
+        return SaveManyResult(inserted=inserted, duplicates=duplicates, conflicts=conflicts)
+
+    def _require_accounts(self, chunk: Sequence[Trade], known: set[str], offset: int) -> None:
+        """Refuse items that are not trades, and trades of accounts that do not exist."""
+        items: Sequence[object] = chunk
+        for index, item in enumerate(items, start=offset):
+            if not isinstance(item, Trade):
+                raise v.fail(f"trades[{index}]", item, "must be a Trade")
+        wanted = {trade.account_id for trade in chunk} - known
+        if not wanted:
+            return
+        found = set(
+            self._connection().scalars(
+                select(_ACCOUNTS.c.account_id).where(_ACCOUNTS.c.account_id.in_(wanted))
+            )
+        )
+        missing = sorted(wanted - found)
+        if missing:
+            raise ConflictError(
+                f"unknown account(s) {', '.join(map(repr, missing))}: no trade of this "
+                "save_many was stored"
+            )
+        known.update(found)
+
+    # -- listings ------------------------------------------------------------------------
+
+    def list_for_account(
+        self,
+        account_id: str,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int = 100,
+        after: TradeCursor | None = None,
+    ) -> list[Trade]:
+        """One page of an account's trades, newest first.
+
+        Args:
+            account_id: The account.
+            since: Only trades at or after this aware time (inclusive).
+            until: Only trades before this aware time (exclusive).
+            limit: Page size, 1 to 10,000.
+            after: Continue after this position (`TradeCursor.after(last_trade_of_page)`);
+                pages never repeat or skip a trade, also among trades with equal times.
+
+        Raises:
+            ValidationError: A naive time, or a limit out of range.
+        """
+        statement = _page_query(
+            account_id,
+            since=since,
+            until=until,
+            after=after,
+            limit=check_limit(limit, maximum=MAX_PAGE_SIZE),
+        )
+        return [trade_from_row(row) for row in self._connection().execute(statement)]
+
+    def iter_for_account(
+        self,
+        account_id: str,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        batch_size: int = 1000,
+    ) -> Iterator[Trade]:
+        """Every trade of an account, newest first, read in keyset batches.
+
+        Memory stays bounded by `batch_size` whatever the number of trades: each batch is
+        one indexed query continuing after the previous batch's last trade (no OFFSET).
+        Same filters as `list_for_account`. Consume it inside the unit of work that
+        created it.
+
+        Raises:
+            ValidationError: A naive time, or a batch size out of range (at the call).
+        """
+        size = check_limit(batch_size, maximum=MAX_PAGE_SIZE, field="batch_size")
+        window = (v.optional_utc("since", since), v.optional_utc("until", until))
+        return self._batches(account_id, *window, size)
+
+    def _batches(
+        self,
+        account_id: str,
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        size: int,
+    ) -> Iterator[Trade]:
+        after: TradeCursor | None = None
+        while True:
+            page = self.list_for_account(
+                account_id, since=since, until=until, limit=size, after=after
+            )
+            yield from page
+            if len(page) < size:
+                return
+            after = TradeCursor.after(page[-1])
+
+    def list_with_reports(
+        self, account_id: str, *, limit: int = 100, after: TradeCursor | None = None
+    ) -> list[tuple[Trade, TradeReport | None]]:
+        """A page of an account's trades with their reports, in one query.
+
+        Same order and paging as `list_for_account`.
+        """
+        page = _page_query(
+            account_id,
+            since=None,
+            until=None,
+            after=after,
+            limit=check_limit(limit, maximum=MAX_PAGE_SIZE),
+        ).subquery("page")
+        width = len(TRADE_COLUMNS)
+        statement = (
+            select(
+                *(page.c[name] for name in TRADE_COLUMNS),
+                *(_REPORTS.c[name] for name in REPORT_COLUMNS),
+            )
+            .select_from(page.outerjoin(_REPORTS, _REPORTS.c.trade_id == page.c.exec_id))
+            .order_by(page.c.time.desc(), page.c.exec_id.desc())
+        )
+        return [
+            (
+                trade_from_row(row[:width]),
+                None if row[width] is None else report_from_row(row[width:]),
+            )
+            for row in self._connection().execute(statement)
+        ]
+
+    def search_instruments(self, text: str, *, limit: int = 50) -> list[str]:
+        """Distinct instruments containing `text`, ignoring case, alphabetically.
+
+        `%`, `_` and other characters in `text` match literally. Case is folded with the
+        database's `lower()` on both sides (on SQLite that folds ASCII letters only).
+        An empty `text` matches every instrument.
+
+        Raises:
+            ValidationError: `text` is not a string, or the limit is out of range.
+        """
+        if not isinstance(text, str):
+            raise v.fail("text", text, "must be a string")
+        size = check_limit(limit, maximum=MAX_SEARCH_RESULTS)
+        statement = (
+            select(_T.instrument)
+            .where(
+                func.lower(_T.instrument).like(
+                    func.lower(contains_pattern(text)), escape=LIKE_ESCAPE
+                )
+            )
+            .distinct()
+            .order_by(_T.instrument)
+            .limit(size)
+        )
+        return list(self._connection().scalars(statement))
+
+    def totals(self, account_id: str) -> TradeTotals:
+        """Count, total commission and total realized P&L of an account, exact, in SQL.
+
+        An account without trades has zero totals.
+        """
+        # SUM carries the column's type, so on SQLite the scaled integers are summed
+        # exactly and converted back; the zero for "no trades" is bound with that type too.
+        statement = select(
+            func.count(),
+            func.coalesce(func.sum(_T.commission), literal(_ZERO, _T.commission.type)),
+            func.coalesce(func.sum(_T.realized_pnl), literal(_ZERO, _T.realized_pnl.type)),
+        ).where(_T.account_id == account_id)
+        row = self._connection().execute(statement).one()
+        return TradeTotals(count=int(row[0]), commission=row[1], realized_pnl=row[2])
+
+
+def _page_query(
+    account_id: str,
+    *,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    after: TradeCursor | None,
+    limit: int,
+) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = [_T.account_id == account_id]
+    if since is not None:
+        conditions.append(_T.time >= v.utc("since", since))
+    if until is not None:
+        conditions.append(_T.time < v.utc("until", until))
+    if after is not None:
+        if not isinstance(after, TradeCursor):
+            raise v.fail("after", after, "must be a TradeCursor")
+        position = v.utc("after.time", after.time)
+        # (time, exec_id) < (position, exec_id) spelled portably; the redundant `<=` gives
+        # the index range scan an upper bound, so deep pages cost the same as the first.
+        conditions.append(_T.time <= position)
+        conditions.append(
+            or_(_T.time < position, (_T.time == position) & (_T.exec_id < after.exec_id))
+        )
+    return _SELECT_TRADE.where(*conditions).order_by(_T.time.desc(), _T.exec_id.desc()).limit(limit)
+
+
+# -- the bulk codec ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _BulkCodec:
+    """How `save_many` writes and compares trades on one dialect, in driver values.
+
+    Attributes:
+        encode: A trade as the tuple of values the driver receives, in `TRADE_COLUMNS`
+            order: exactly what the column types would bind.
+        insert_sql: The INSERT in the driver's parameter style.
+        select_sql: The SELECT of stored rows by up to `SAVE_MANY_CHUNK_SIZE` exec_ids.
+        positional: Whether the driver takes tuples (else dicts keyed by parameter name).
+        zeros: The bound zero of commission and realized_pnl, standing in for NULL when a
+            stored row is compared.
+    """
+
+    encode: Callable[[Trade], tuple[Any, ...]]
+    insert_sql: str
+    select_sql: str
+    positional: bool
+    zeros: tuple[Any, Any]
+
+    def stored(self, connection: Connection, exec_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+        """The stored rows of these exec_ids (at most a chunk), in driver values."""
+        padded = [*exec_ids, *([None] * (SAVE_MANY_CHUNK_SIZE - len(exec_ids)))]
+        parameters = (
+            tuple(padded)
+            if self.positional
+            else dict(zip(_SELECT_STORED_KEYS, padded, strict=True))
+        )
+        rows = connection.exec_driver_sql(self.select_sql, parameters).fetchall()
+        return {row[0]: self._comparable(row) for row in rows}
+
+    def _comparable(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        values = tuple(row)
+        if values[7] is None or values[8] is None:
+            commission, pnl = self.zeros
+            values = (
+                *values[:7],
+                commission if values[7] is None else values[7],
+                pnl if values[8] is None else values[8],
+            )
+        return values
+
+    def parameters(
+        self, rows: list[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]] | list[dict[str, Any]]:
+        if self.positional:
+            return rows
+        return [dict(zip(TRADE_COLUMNS, row, strict=True)) for row in rows]
+
+
+# Any valid trade with zero commission and P&L: its encoding gives the bound zeros.
+_ZERO_TRADE: Final = Trade(
+    exec_id="zero",
+    time=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    instrument="zero",
+    action=TradeAction.BOT,
+    quantity=Decimal(1),
+    price=_ZERO,
+    account_id="zero",
+)
+
+_CODECS: weakref.WeakKeyDictionary[Dialect, _BulkCodec] = weakref.WeakKeyDictionary()
+
+
+def _bind_processor(name: str, dialect: Dialect) -> Callable[[Any], Any]:
+    """The column's full bind conversion on this dialect (identity when there is none)."""
+    processor = _TRADES.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    return processor if processor is not None else _identity
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _proven_scale(name: str, dialect: Dialect) -> int | None:
+    """The column's scale if binding a valid Decimal on this dialect is just scaling it.
+
+    On SQLite `ExactDecimal` checks a value and stores it scaled to an integer. Trades are
+    validated to the column's scale and range when they are built, so only the scaling is
+    left to do. The shortcut is taken only where it gives the very values (and types) of the
+    full conversion on probes across the whole range; elsewhere it is None.
+    """
+    column_type = _TRADES.c[name].type
+    if not isinstance(column_type, ExactDecimal):  # pragma: no cover - schema guard
+        return None
+    processor = _bind_processor(name, dialect)
+    scale = column_type.scale
+    unit = Decimal(1).scaleb(-scale)
+    largest = Decimal(10) ** (v.SIGNIFICANT_DIGITS - scale) - unit
+    probes = (_ZERO, unit, -unit, Decimal("0.1"), Decimal("-123.5"), largest, -largest)
+    for probe in probes:
+        full = processor(probe)
+        if type(full) is not int or full != int(probe.scaleb(scale)):
+            return None
+    return scale
+
+
+def _iso_time(value: dt.datetime) -> str:
+    # A UTC datetime as "YYYY-MM-DD HH:MM:SS.ffffff" (the offset suffix cut off).
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _iso_time_proven(dialect: Dialect) -> bool:
+    """Whether the time column binds a UTC datetime as `_iso_time` does, on this dialect."""
+    processor = _bind_processor("time", dialect)
+    probes = (
+        dt.datetime(2024, 3, 8, 14, 30, tzinfo=dt.UTC),
+        dt.datetime(2024, 3, 10, 7, 0, 0, 1, tzinfo=dt.UTC),
+        dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+        dt.datetime(999, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC),
+        dt.datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC),
+    )
+    return all(processor(probe) == _iso_time(probe) for probe in probes)
+
+
+def _generic_encoder(dialect: Dialect) -> Callable[[Trade], tuple[Any, ...]]:
+    """Encode with each column type's own bind conversion."""
+    encode_time = _bind_processor("time", dialect)
+    encode_quantity = _bind_processor("quantity", dialect)
+    encode_price = _bind_processor("price", dialect)
+    encode_commission = _bind_processor("commission", dialect)
+    encode_pnl = _bind_processor("realized_pnl", dialect)
+
+    def encode(trade: Trade) -> tuple[Any, ...]:
+        return (
+            trade.exec_id,
+            encode_time(trade.time),
+            trade.instrument,
+            trade.action.value,
+            encode_quantity(trade.quantity),
+            encode_price(trade.price),
+            trade.account_id,
+            encode_commission(trade.commission),
+            encode_pnl(trade.realized_pnl),
+        )
+
+    return encode
+
+
+def _scaled_encoder(
+    quantity: int, price: int, commission: int, pnl: int
+) -> Callable[[Trade], tuple[Any, ...]]:
+    """Encode as SQLite stores trades: scaled integers and UTC ISO text (see `_proven_*`).
+
+    Spelled out without per-column calls: this runs once per trade of every bulk import.
+    """
+
+    def encode(trade: Trade) -> tuple[Any, ...]:
+        return (
+            trade.exec_id,
+            trade.time.isoformat(" ", "microseconds")[:26],
+            trade.instrument,
+            trade.action.value,
+            int(trade.quantity.scaleb(quantity)),
+            int(trade.price.scaleb(price)),
+            trade.account_id,
+            int(trade.commission.scaleb(commission)),
+            int(trade.realized_pnl.scaleb(pnl)),
+        )
+
+    return encode
+
+
+def _bulk_codec(dialect: Dialect) -> _BulkCodec:
+    codec = _CODECS.get(dialect)
+    if codec is not None:
+        return codec
+    quantity = _proven_scale("quantity", dialect)
+    price = _proven_scale("price", dialect)
+    commission = _proven_scale("commission", dialect)
+    pnl = _proven_scale("realized_pnl", dialect)
+    if quantity is None or price is None or commission is None or pnl is None:
+        encode = _generic_encoder(dialect)
+    elif _iso_time_proven(dialect):
+        encode = _scaled_encoder(quantity, price, commission, pnl)
+    else:  # pragma: no cover - only if the time column's storage format changes
+        encode = _generic_encoder(dialect)
+    inserting = insert(_RAW_TRADES).compile(dialect=dialect, column_keys=list(TRADE_COLUMNS))
+    selecting = _SELECT_STORED.compile(dialect=dialect)
+    positional = bool(dialect.positional)
+    if positional and (
+        list(inserting.positiontup or ()) != list(TRADE_COLUMNS)
+        or list(selecting.positiontup or ()) != list(_SELECT_STORED_KEYS)
+    ):  # pragma: no cover - no such dialect here
+        raise NotImplementedError(f"unexpected parameter order for {dialect.name}")
+    codec = _BulkCodec(
+        encode=encode,
+        insert_sql=inserting.string,
+        select_sql=selecting.string,
+        positional=positional,
+        zeros=encode(_ZERO_TRADE)[7:],
+    )
+    _CODECS[dialect] = codec
+    return codec

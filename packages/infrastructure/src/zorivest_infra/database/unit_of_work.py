@@ -1,0 +1,233 @@
+"""The unit of work: one session, one transaction, every repository.
+
+    uow = SqlAlchemyUnitOfWork(session_factory)
+    with uow:
+        uow.accounts.save(account)
+        uow.trades.save_many(trades)
+        uow.commit()
+
+Leaving the block without `commit()` rolls back; an exception rolls back and propagates.
+After `commit()` the block may go on working in a new transaction, which needs its own
+`commit()`. The session is closed when the block ends, and every repository of the block
+then refuses use (`UnitOfWorkError`), also one kept in a variable.
+
+One instance can be used for many blocks one after the other (each block gets a fresh
+session), but never for two at once: entering an active unit of work raises, whether
+nested or from another thread. Give each thread its own unit of work.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Final, NoReturn, Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from zorivest_core.application.ports import (
+    AccountRepository,
+    AppDefaultRepository,
+    BalanceSnapshotRepository,
+    BankImportConfigRepository,
+    BankTransactionRepository,
+    BrokerConfigRepository,
+    ExcursionRepository,
+    IdentifierRepository,
+    ImageRepository,
+    LedgerRepository,
+    MarketProviderRepository,
+    McpGuardRepository,
+    MistakeRepository,
+    OptionsStrategyRepository,
+    RoundTripRepository,
+    SettingsRepository,
+    TradePlanRepository,
+    TradeReportRepository,
+    TradeRepository,
+    WatchlistRepository,
+)
+from zorivest_infra.database import repositories
+from zorivest_infra.database.errors import translated_errors
+from zorivest_infra.database.repositories._base import UnitOfWorkError, mark_session_closed
+
+__all__ = ["SqlAlchemyUnitOfWork", "UnitOfWorkError", "make_session_factory"]
+
+_REPOSITORIES: Final[tuple[tuple[str, str], ...]] = (
+    ("trades", "SqlAlchemyTradeRepository"),
+    ("images", "SqlAlchemyImageRepository"),
+    ("accounts", "SqlAlchemyAccountRepository"),
+    ("balance_snapshots", "SqlAlchemyBalanceSnapshotRepository"),
+    ("trade_reports", "SqlAlchemyTradeReportRepository"),
+    ("trade_plans", "SqlAlchemyTradePlanRepository"),
+    ("watchlists", "SqlAlchemyWatchlistRepository"),
+    ("settings", "SqlAlchemySettingsRepository"),
+    ("app_defaults", "SqlAlchemyAppDefaultRepository"),
+    ("market_providers", "SqlAlchemyMarketProviderRepository"),
+    ("mcp_guard", "SqlAlchemyMcpGuardRepository"),
+    ("round_trips", "SqlAlchemyRoundTripRepository"),
+    ("excursions", "SqlAlchemyExcursionRepository"),
+    ("identifiers", "SqlAlchemyIdentifierRepository"),
+    ("ledger", "SqlAlchemyLedgerRepository"),
+    ("options_strategies", "SqlAlchemyOptionsStrategyRepository"),
+    ("mistakes", "SqlAlchemyMistakeRepository"),
+    ("broker_configs", "SqlAlchemyBrokerConfigRepository"),
+    ("bank_transactions", "SqlAlchemyBankTransactionRepository"),
+    ("bank_import_configs", "SqlAlchemyBankImportConfigRepository"),
+)
+"""Each unit-of-work attribute and the repository class (exported by
+`zorivest_infra.database.repositories`) bound to it for the duration of a block."""
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """The session factory a unit of work wants: entities stay readable after commit.
+
+    Repositories return entities, not ORM objects, so expiring on commit would only cost
+    reloads; `expire_on_commit=False` avoids them.
+    """
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+class _Unavailable:
+    """Stands in for a repository outside a block (or one not implemented yet)."""
+
+    __slots__ = ("_reason",)
+
+    def __init__(self, reason: str) -> None:
+        self._reason = reason
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise UnitOfWorkError(self._reason)
+
+    def __repr__(self) -> str:
+        return f"<unavailable repository: {self._reason}>"
+
+
+class SqlAlchemyUnitOfWork:
+    """One transaction over every repository (implements the `UnitOfWork` port).
+
+    Args:
+        session_factory: Makes a new `Session` for each block, e.g.
+            `make_session_factory(engine)` (any `sessionmaker`; `expire_on_commit=False`
+            is recommended and is the factory's business).
+
+    Attributes:
+        trades, images, accounts, ...: The repositories, all on the block's session;
+            available inside the block only.
+    """
+
+    trades: TradeRepository
+    images: ImageRepository
+    accounts: AccountRepository
+    balance_snapshots: BalanceSnapshotRepository
+    trade_reports: TradeReportRepository
+    trade_plans: TradePlanRepository
+    watchlists: WatchlistRepository
+    settings: SettingsRepository
+    app_defaults: AppDefaultRepository
+    market_providers: MarketProviderRepository
+    mcp_guard: McpGuardRepository
+    round_trips: RoundTripRepository
+    excursions: ExcursionRepository
+    identifiers: IdentifierRepository
+    ledger: LedgerRepository
+    options_strategies: OptionsStrategyRepository
+    mistakes: MistakeRepository
+    broker_configs: BrokerConfigRepository
+    bank_transactions: BankTransactionRepository
+    bank_import_configs: BankImportConfigRepository
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+        self._state_lock = threading.Lock()
+        self._unbind_repositories("the unit of work has not been entered; use `with uow:`")
+
+    @property
+    def active(self) -> bool:
+        """Whether a block is running."""
+        return self._session is not None
+
+    def __enter__(self) -> Self:
+        with self._state_lock:
+            if self._session is not None:
+                raise UnitOfWorkError(
+                    "this unit of work is already active; a unit of work cannot be entered "
+                    "twice at once (use one per thread, and no nesting)"
+                )
+            session = self._session_factory()
+            self._session = session
+        self._bind_repositories(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._session
+        if session is None:  # pragma: no cover - __exit__ without __enter__
+            return
+        try:
+            # Anything not committed is discarded, whether the block ended normally or not.
+            session.rollback()
+        except Exception:
+            # With the block failing already, its own error is the one to report: a failed
+            # rollback (e.g. a lost connection) is a consequence, and closing the session
+            # below discards the transaction anyway.
+            if exc is None:
+                raise
+        finally:
+            mark_session_closed(session)
+            self._unbind_repositories("the unit of work has ended; use `with uow:` again")
+            try:
+                session.close()
+            finally:
+                self._session = None
+
+    def commit(self) -> None:
+        """Commit the block's work so far; the block may go on in a new transaction.
+
+        Raises:
+            UnitOfWorkError: Called outside the block.
+            DuplicateError, ConflictError, StorageFullError: The database refused the
+                commit (everything since the last commit is rolled back).
+        """
+        session = self._require_session("commit()")
+        with translated_errors("committing"):
+            session.commit()
+
+    def rollback(self) -> None:
+        """Discard the block's work since the last commit; the block may go on.
+
+        Raises:
+            UnitOfWorkError: Called outside the block.
+        """
+        self._require_session("rollback()").rollback()
+
+    def _require_session(self, action: str) -> Session:
+        session = self._session
+        if session is None:
+            raise UnitOfWorkError(f"{action} called outside the unit of work's `with` block")
+        return session
+
+    def _bind_repositories(self, session: Session) -> None:
+        """Give the block its repositories, all on its session.
+
+        Repository classes are looked up by name in `zorivest_infra.database.repositories`,
+        so a repository becomes available here as soon as that package exports it.
+        """
+        for attribute, class_name in _REPOSITORIES:
+            repository_class = getattr(repositories, class_name, None)
+            if repository_class is None:
+                repository: object = _Unavailable(f"{class_name} is not implemented yet")
+            else:
+                repository = repository_class(session)
+            setattr(self, attribute, repository)
+
+    def _unbind_repositories(self, reason: str) -> None:
+        unavailable = _Unavailable(reason)
+        for attribute, _ in _REPOSITORIES:
+            setattr(self, attribute, unavailable)

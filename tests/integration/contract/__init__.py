@@ -1,0 +1,1 @@
+"""Contract tests: every repository's behaviour on every backend."""

@@ -1,0 +1,324 @@
+"""The unit of work: commit, rollback, misuse, error translation and threads.
+
+Most tests run on every backend (`session_factory` is parametrised); the concurrency test
+needs real connections per thread, so it runs on the encrypted file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from tests.factories import make_account, make_trade
+from zorivest_core.application.ports import UnitOfWork
+from zorivest_core.domain.errors import ConflictError, DuplicateError
+from zorivest_infra.database.models import Base
+from zorivest_infra.database.repositories import SqlAlchemyTradeRepository
+from zorivest_infra.database.unit_of_work import (
+    SqlAlchemyUnitOfWork,
+    UnitOfWorkError,
+    make_session_factory,
+)
+
+
+class BoomError(Exception):
+    pass
+
+
+@pytest.fixture
+def uow(session_factory: sessionmaker[Session]) -> SqlAlchemyUnitOfWork:
+    return SqlAlchemyUnitOfWork(session_factory)
+
+
+def stored_trades(session_factory: sessionmaker[Session]) -> list[str]:
+    with session_factory() as fresh:
+        return list(fresh.scalars(text("SELECT exec_id FROM trades ORDER BY exec_id")))
+
+
+def with_account(uow: SqlAlchemyUnitOfWork) -> None:
+    with uow:
+        uow.accounts.save(make_account())
+        uow.commit()
+
+
+def test_it_satisfies_the_port(uow: SqlAlchemyUnitOfWork) -> None:
+    port: UnitOfWork = uow
+    assert port is uow
+
+
+def test_commit_persists(uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]) -> None:
+    with uow:
+        uow.accounts.save(make_account())
+        uow.trades.save(make_trade("T1"))
+        uow.commit()
+    assert stored_trades(session_factory) == ["T1"]
+
+
+def test_leaving_without_commit_rolls_back(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    with_account(uow)
+    with uow:
+        uow.trades.save(make_trade("T1"))
+    assert stored_trades(session_factory) == []
+
+
+def test_an_exception_rolls_back_and_propagates(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    with_account(uow)
+    error = BoomError("stop")
+
+    def save_then_fail() -> None:
+        with uow:
+            uow.trades.save(make_trade("T1"))
+            raise error
+
+    with pytest.raises(BoomError) as caught:
+        save_then_fail()
+    assert caught.value is error
+    assert stored_trades(session_factory) == []
+
+
+def test_work_after_a_commit_needs_another_commit(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    with uow:
+        uow.accounts.save(make_account())
+        uow.trades.save(make_trade("KEPT"))
+        uow.commit()
+        uow.trades.save(make_trade("DROPPED"))
+    assert stored_trades(session_factory) == ["KEPT"]
+
+
+def test_rollback_discards_and_the_block_goes_on(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    with_account(uow)
+    with uow:
+        uow.trades.save(make_trade("DISCARDED"))
+        uow.rollback()
+        uow.trades.save(make_trade("KEPT"))
+        uow.commit()
+    assert stored_trades(session_factory) == ["KEPT"]
+
+
+def test_repositories_refuse_use_after_the_block(uow: SqlAlchemyUnitOfWork) -> None:
+    with uow:
+        kept = uow.trades
+        active_inside = uow.active
+    assert active_inside
+    assert not uow.active
+    with pytest.raises(UnitOfWorkError, match="ended"):
+        uow.trades.get("T1")
+    with pytest.raises(UnitOfWorkError, match="ended"):
+        kept.get("T1")  # a repository kept in a variable is closed as well
+    assert isinstance(UnitOfWorkError("x"), RuntimeError)
+
+
+def test_repositories_are_unavailable_before_the_block(uow: SqlAlchemyUnitOfWork) -> None:
+    with pytest.raises(UnitOfWorkError, match="not been entered"):
+        uow.accounts.count()
+
+
+def test_entering_an_active_unit_of_work_again_raises(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    with uow:
+        uow.accounts.save(make_account())
+        with pytest.raises(UnitOfWorkError, match="already active"), uow:
+            pass  # pragma: no cover - never entered
+        # The outer block is unaffected and still commits.
+        uow.trades.save(make_trade("T1"))
+        uow.commit()
+    assert stored_trades(session_factory) == ["T1"]
+
+
+def test_a_unit_of_work_can_be_used_again_after_its_block(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    with uow:
+        uow.accounts.save(make_account())
+        uow.commit()
+        first = uow.trades
+    with uow:
+        assert uow.trades is not first  # a fresh session and fresh repositories
+        uow.trades.save(make_trade("T1"))
+        uow.commit()
+    assert stored_trades(session_factory) == ["T1"]
+
+
+def test_commit_and_rollback_outside_the_block_raise(uow: SqlAlchemyUnitOfWork) -> None:
+    with pytest.raises(UnitOfWorkError, match="outside"):
+        uow.commit()
+    with pytest.raises(UnitOfWorkError, match="outside"):
+        uow.rollback()
+    with uow:
+        pass
+    with pytest.raises(UnitOfWorkError, match="outside"):
+        uow.commit()
+
+
+def test_database_errors_are_translated_and_chained(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    with uow:
+        uow.accounts.save(make_account())
+        uow.trades.save(make_trade("T1"))
+        with pytest.raises(DuplicateError) as duplicate:
+            uow.trades.save(make_trade("T1"))
+        with pytest.raises(ConflictError) as conflict:
+            uow.trades.save(make_trade("T2", account_id="NO-SUCH-ACCOUNT"))
+        with pytest.raises(DuplicateError) as account_duplicate:
+            uow.accounts.save(make_account())
+        # The failed statements were rolled back to their savepoints; the rest commits.
+        uow.trades.save(make_trade("T3"))
+        uow.commit()
+    for caught in (duplicate, conflict, account_duplicate):
+        assert isinstance(caught.value.__cause__, DBAPIError)
+    assert stored_trades(session_factory) == ["T1", "T3"]
+
+
+def test_a_transaction_the_database_dropped_ends_and_the_original_error_propagates(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    # SQLite itself rolls the whole transaction back on SQLITE_FULL; simulated here by a
+    # ROLLBACK inside a repository write. The savepoint is gone then, and its failed
+    # ROLLBACK TO SAVEPOINT must neither hide the error nor leave the session believing
+    # in a transaction (later statements would run in autocommit mode).
+    with_account(uow)
+    error = BoomError("the database gave up")
+    with uow:
+        uow.trades.save(make_trade("LOST"))
+        repo = uow.trades
+        assert isinstance(repo, SqlAlchemyTradeRepository)
+
+        def fail_after_losing_the_transaction() -> None:
+            with repo._atomic("losing the transaction") as connection:
+                connection.exec_driver_sql("ROLLBACK")
+                raise error
+
+        with pytest.raises(BoomError) as caught:
+            fail_after_losing_the_transaction()
+        assert caught.value is error
+        session = uow._session
+        assert session is not None
+        assert not session.in_transaction()
+        uow.trades.save(make_trade("AFTER"))
+        uow.commit()
+    assert stored_trades(session_factory) == ["AFTER"]
+
+
+def test_a_failing_rollback_on_exit_does_not_hide_the_blocks_error(
+    uow: SqlAlchemyUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_rollback() -> None:
+        raise ConnectionError("connection lost")
+
+    error = BoomError("the block's own error")
+
+    def fail_inside() -> None:
+        with uow:
+            monkeypatch.setattr(uow._session, "rollback", broken_rollback)
+            raise error
+
+    with pytest.raises(BoomError) as caught:
+        fail_inside()
+    assert caught.value is error
+    assert not uow.active
+    with pytest.raises(ConnectionError), uow:
+        monkeypatch.setattr(uow._session, "rollback", broken_rollback)
+    assert not uow.active
+
+
+def test_the_session_is_closed_and_its_connection_returned(
+    uow: SqlAlchemyUnitOfWork, backend_engine: Engine
+) -> None:
+    with uow:
+        uow.accounts.count()
+        session = uow._session
+        assert session is not None
+        assert session.in_transaction()
+    assert not session.in_transaction()
+    if isinstance(backend_engine.pool, QueuePool):  # the in-memory engine has one static one
+        assert backend_engine.pool.checkedout() == 0
+
+
+# -- threads ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def encrypted_engine(tmp_path: Path, fast_kdf: None) -> Iterator[Engine]:
+    from zorivest_infra.database.engine import create_encrypted_engine
+
+    engine = create_encrypted_engine(tmp_path / "threads.db", "thread test passphrase")
+    Base.metadata.create_all(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_one_unit_of_work_per_thread_works_concurrently(encrypted_engine: Engine) -> None:
+    factory = make_session_factory(encrypted_engine)
+    threads_count, trades_each = 4, 60
+    start = threading.Barrier(threads_count)
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            uow = SqlAlchemyUnitOfWork(factory)
+            start.wait()
+            for batch in range(3):
+                with uow:
+                    if batch == 0:
+                        uow.accounts.save(make_account(f"ACC{index}"))
+                    trades = [
+                        make_trade(f"T{index}-{batch}-{n:03d}", account_id=f"ACC{index}")
+                        for n in range(trades_each // 3)
+                    ]
+                    uow.trades.save(trades[0])
+                    uow.trades.save_many(trades)
+                    uow.commit()
+        except BaseException as error:  # reported to the main thread
+            errors.append(error)
+
+    workers = [threading.Thread(target=work, args=(index,)) for index in range(threads_count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert errors == []
+    with factory() as session:
+        repo = SqlAlchemyTradeRepository(session)
+        assert repo.count() == threads_count * trades_each
+        for index in range(threads_count):
+            assert repo.count(f"ACC{index}") == trades_each
+
+
+def test_one_unit_of_work_cannot_be_shared_by_two_threads(encrypted_engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(make_session_factory(encrypted_engine))
+    outcome: list[BaseException | None] = []
+
+    def enter_elsewhere() -> None:
+        try:
+            with uow:
+                pass  # pragma: no cover - never entered
+        except UnitOfWorkError as error:
+            outcome.append(error)
+        else:  # pragma: no cover - the failure being tested for
+            outcome.append(None)
+
+    with uow:
+        other = threading.Thread(target=enter_elsewhere)
+        other.start()
+        other.join(timeout=10)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], UnitOfWorkError)
