@@ -54,30 +54,29 @@ from zorivest_infra.database.repositories._base import UnitOfWorkError, mark_ses
 
 __all__ = ["SqlAlchemyUnitOfWork", "UnitOfWorkError", "make_session_factory"]
 
-_REPOSITORIES: Final[tuple[tuple[str, str], ...]] = (
-    ("trades", "SqlAlchemyTradeRepository"),
-    ("images", "SqlAlchemyImageRepository"),
-    ("accounts", "SqlAlchemyAccountRepository"),
-    ("balance_snapshots", "SqlAlchemyBalanceSnapshotRepository"),
-    ("trade_reports", "SqlAlchemyTradeReportRepository"),
-    ("trade_plans", "SqlAlchemyTradePlanRepository"),
-    ("watchlists", "SqlAlchemyWatchlistRepository"),
-    ("settings", "SqlAlchemySettingsRepository"),
-    ("app_defaults", "SqlAlchemyAppDefaultRepository"),
-    ("market_providers", "SqlAlchemyMarketProviderRepository"),
-    ("mcp_guard", "SqlAlchemyMcpGuardRepository"),
-    ("round_trips", "SqlAlchemyRoundTripRepository"),
-    ("excursions", "SqlAlchemyExcursionRepository"),
-    ("identifiers", "SqlAlchemyIdentifierRepository"),
-    ("ledger", "SqlAlchemyLedgerRepository"),
-    ("options_strategies", "SqlAlchemyOptionsStrategyRepository"),
-    ("mistakes", "SqlAlchemyMistakeRepository"),
-    ("broker_configs", "SqlAlchemyBrokerConfigRepository"),
-    ("bank_transactions", "SqlAlchemyBankTransactionRepository"),
-    ("bank_import_configs", "SqlAlchemyBankImportConfigRepository"),
+_REPOSITORIES: Final[tuple[tuple[str, Callable[[Session], object]], ...]] = (
+    ("trades", repositories.SqlAlchemyTradeRepository),
+    ("images", repositories.SqlAlchemyImageRepository),
+    ("accounts", repositories.SqlAlchemyAccountRepository),
+    ("balance_snapshots", repositories.SqlAlchemyBalanceSnapshotRepository),
+    ("trade_reports", repositories.SqlAlchemyTradeReportRepository),
+    ("trade_plans", repositories.SqlAlchemyTradePlanRepository),
+    ("watchlists", repositories.SqlAlchemyWatchlistRepository),
+    ("settings", repositories.SqlAlchemySettingsRepository),
+    ("app_defaults", repositories.SqlAlchemyAppDefaultRepository),
+    ("market_providers", repositories.SqlAlchemyMarketProviderRepository),
+    ("mcp_guard", repositories.SqlAlchemyMcpGuardRepository),
+    ("round_trips", repositories.SqlAlchemyRoundTripRepository),
+    ("excursions", repositories.SqlAlchemyExcursionRepository),
+    ("identifiers", repositories.SqlAlchemyIdentifierRepository),
+    ("ledger", repositories.SqlAlchemyLedgerRepository),
+    ("options_strategies", repositories.SqlAlchemyOptionsStrategyRepository),
+    ("mistakes", repositories.SqlAlchemyMistakeRepository),
+    ("broker_configs", repositories.SqlAlchemyBrokerConfigRepository),
+    ("bank_transactions", repositories.SqlAlchemyBankTransactionRepository),
+    ("bank_import_configs", repositories.SqlAlchemyBankImportConfigRepository),
 )
-"""Each unit-of-work attribute and the repository class (exported by
-`zorivest_infra.database.repositories`) bound to it for the duration of a block."""
+"""Each unit-of-work attribute and the repository class bound to it for a block."""
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -90,7 +89,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 class _Unavailable:
-    """Stands in for a repository outside a block (or one not implemented yet)."""
+    """Stands in for a repository outside a block: any use raises UnitOfWorkError."""
 
     __slots__ = ("_reason",)
 
@@ -214,18 +213,9 @@ class SqlAlchemyUnitOfWork:
         return session
 
     def _bind_repositories(self, session: Session) -> None:
-        """Give the block its repositories, all on its session.
-
-        Repository classes are looked up by name in `zorivest_infra.database.repositories`,
-        so a repository becomes available here as soon as that package exports it.
-        """
-        for attribute, class_name in _REPOSITORIES:
-            repository_class = getattr(repositories, class_name, None)
-            if repository_class is None:
-                repository: object = _Unavailable(f"{class_name} is not implemented yet")
-            else:
-                repository = repository_class(session)
-            setattr(self, attribute, repository)
+        """Give the block its repositories, all on its session."""
+        for attribute, repository_class in _REPOSITORIES:
+            setattr(self, attribute, repository_class(session))
 
     def _unbind_repositories(self, reason: str) -> None:
         unavailable = _Unavailable(reason)
