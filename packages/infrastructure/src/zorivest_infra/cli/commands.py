@@ -1,0 +1,806 @@
+"""The ``zorivest`` subcommands. Each is a thin layer over the public Journal API."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import glob
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Final
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from zorivest_core.domain.entities import Account, ImageAttachment
+from zorivest_core.domain.enums import AccountType
+from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
+from zorivest_infra.cli import csv_import
+from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
+from zorivest_infra.cli.options import (
+    JournalOrUrl,
+    JournalPath,
+    Json,
+    PassphraseFile,
+    Url,
+    Zone,
+    positional,
+)
+from zorivest_infra.cli.output import (
+    entity_to_json,
+    list_trades,
+    plain,
+    stderr_console,
+    stdout_console,
+    trades_table,
+    write_json_array,
+)
+from zorivest_infra.cli.passphrase import (
+    NEW_PASSPHRASE_ENV,
+    chosen_passphrase,
+    current_passphrase,
+    optional_passphrase,
+)
+from zorivest_infra.cli.target import Target, open_journal, require_existing_journal, resolve
+
+_PROGRESS_MIN_BYTES: Final = 1_000_000
+_TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
+
+
+def _say(message: str) -> None:
+    typer.echo(message)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"zorivest: warning: {message}", err=True)
+
+
+# ------------------------------------------------------------------------------------------
+# init
+# ------------------------------------------------------------------------------------------
+
+
+@handle_errors
+def init(journal: JournalPath, passphrase_file: PassphraseFile = None) -> None:
+    """Create a new encrypted journal (asks for the passphrase twice).
+
+    There is no way to recover a forgotten passphrase: keep it in a password manager.
+    """
+    from zorivest_infra.journal import Journal
+
+    if journal.exists():
+        raise CliError(f"{journal} already exists; init never overwrites", ExitCode.ALREADY_EXISTS)
+    parent = journal.parent if str(journal.parent) else Path()
+    if not parent.is_dir():
+        raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
+    passphrase = chosen_passphrase(passphrase_file)
+    if len(passphrase) < 8:
+        _warn(
+            "the passphrase is shorter than 8 characters: easy to guess for whoever gets the file"
+        )
+    with Journal.create(journal, passphrase) as created:
+        revision = created.schema_revision
+    _say(f"Created encrypted journal {journal} (schema revision {revision}).")
+    _say("Keep the passphrase safe: without it the journal cannot be opened.")
+
+
+@handle_errors
+def encrypt(
+    source: Annotated[
+        Path,
+        typer.Argument(metavar="PLAIN_DB", help="A plaintext SQLite database.", show_default=False),
+    ],
+    journal: Annotated[
+        Path,
+        typer.Argument(metavar="JOURNAL", help="The new encrypted journal.", show_default=False),
+    ],
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Copy a plaintext SQLite database into a new encrypted journal.
+
+    The plaintext file is only read and is left as it is: once the new journal works, delete
+    the plaintext file (and its copies) yourself. The new journal's passphrase is asked twice
+    (or taken from --passphrase-file or ZORIVEST_PASSPHRASE).
+    """
+    from zorivest_infra.journal import Journal
+
+    if not source.is_file():
+        raise CliError(f"no database at {source}", ExitCode.NOT_FOUND)
+    if journal.exists():
+        raise CliError(
+            f"{journal} already exists; encrypt never overwrites", ExitCode.ALREADY_EXISTS
+        )
+    passphrase = chosen_passphrase(passphrase_file)
+    with Journal.encrypt_plaintext(source, journal, passphrase) as created:
+        revision = created.schema_revision
+    _say(f"Encrypted {source} into {journal} (schema revision {revision}).")
+    _say(f"{source} is unchanged and still readable by anyone: delete it once you are done.")
+
+
+# ------------------------------------------------------------------------------------------
+# account add / list
+# ------------------------------------------------------------------------------------------
+
+
+@handle_errors
+def account_add(
+    *,
+    journal: JournalOrUrl = None,
+    account_id: Annotated[
+        str | None, positional("ID", "The account's id, e.g. IBKR-MARGIN.")
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="A readable name.", show_default=False)],
+    account_type: Annotated[
+        AccountType, typer.Option("--type", help="The kind of account.", case_sensitive=False)
+    ] = AccountType.BROKER,
+    institution: Annotated[
+        str | None, typer.Option(help="Broker or bank name.", show_default=False)
+    ] = None,
+    currency: Annotated[str, typer.Option(help="ISO 4217 code.")] = "USD",
+    tax_advantaged: Annotated[
+        bool | None,
+        typer.Option(
+            "--tax-advantaged/--taxable",
+            help="Default: tax-advantaged for ira and 401k accounts.",
+            show_default=False,
+        ),
+    ] = None,
+    notes: Annotated[str | None, typer.Option(show_default=False)] = None,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Add an account that trades (and balances) belong to.
+
+    On a server database: `zorivest account add --url URL ID --name ...`
+    """
+    target, (identifier,) = resolve(journal, url, [account_id], ["ID"])
+    account = Account(
+        account_id=identifier,
+        name=name,
+        account_type=account_type,
+        institution=institution,
+        currency=currency.upper(),
+        is_tax_advantaged=(
+            account_type in _TAX_ADVANTAGED_TYPES if tax_advantaged is None else tax_advantaged
+        ),
+        notes=notes,
+    )
+    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+        if uow.accounts.exists(identifier):
+            raise DuplicateError(f"account {identifier!r} already exists")
+        uow.accounts.save(account)
+        uow.commit()
+    _say(f"Added account {identifier} ({account_type.value}) to {target.shown}.")
+
+
+@handle_errors
+def account_list(
+    journal: JournalOrUrl = None,
+    as_json: Json = False,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """List the accounts with their number of trades.
+
+    On a server database: `zorivest account list --url URL`
+    """
+    target, _ = resolve(journal, url, [], [])
+    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+        accounts = uow.accounts.list_all()
+        counts = {account.account_id: uow.trades.count(account.account_id) for account in accounts}
+    if as_json:
+        write_json_array(
+            {**entity_to_json(account), "trades": counts[account.account_id]}
+            for account in accounts
+        )
+        return
+    if not accounts:
+        _say(f"No accounts in {target.shown} yet (add one with: zorivest account add).")
+        return
+    table = Table()
+    for column in ("ID", "Name", "Type", "Institution", "Currency", "Tax-advantaged"):
+        table.add_column(column)
+    table.add_column("Trades", justify="right")
+    for account in accounts:
+        table.add_row(
+            Text(account.account_id),
+            Text(account.name),
+            account.account_type.value,
+            Text(account.institution or ""),
+            account.currency,
+            "yes" if account.is_tax_advantaged else "no",
+            f"{counts[account.account_id]:,}",
+        )
+    stdout_console().print(table)
+
+
+# ------------------------------------------------------------------------------------------
+# import
+# ------------------------------------------------------------------------------------------
+
+
+@handle_errors
+def import_trades(
+    *,
+    journal: JournalOrUrl = None,
+    csv_file: Annotated[str | None, positional("FILE", "The CSV file of executions.")] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account",
+            metavar="ID",
+            help="Account for rows without account_id (rows naming another are rejected).",
+            show_default=False,
+        ),
+    ] = None,
+    zone: Zone = None,
+    strict: Annotated[
+        bool,
+        typer.Option(help="Import nothing when any row is rejected or conflicts."),
+    ] = False,
+    chunk_size: Annotated[int, typer.Option(hidden=True, min=1)] = csv_import.CHUNK_SIZE,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Import executions from a CSV file; safe to repeat (re-importing adds nothing).
+
+    Columns, in any order: exec_id, time, instrument, action (BOT/SLD, or BUY/SELL),
+    quantity, price, account_id, and optionally commission and realized_pnl. A time needs
+    its UTC offset (2024-03-08T09:30:00-05:00, or Z), unless --tz names the zone the file's
+    times are in; a time without either is rejected, never assumed to be UTC.
+
+    The whole file is imported in ONE transaction, committed at the end: if the import is
+    interrupted (Ctrl-C, a crash, a full disk) nothing of it is kept. Rows that are not
+    valid are listed with their line number and reason, and the other rows are imported.
+
+    On a server database: `zorivest import --url URL FILE`
+    """
+    target, (file_name,) = resolve(journal, url, [csv_file], ["FILE"])
+    path = Path(file_name)
+    timezone = csv_import.zone_from_name(zone)
+    if not path.is_file():
+        raise CliError(f"CSV file {path} does not exist", ExitCode.NOT_FOUND)
+    size = path.stat().st_size
+    console = stderr_console()
+    with open_journal(target, passphrase_file) as opened:
+        progress = Progress(
+            TextColumn("Importing"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=size < _PROGRESS_MIN_BYTES or not console.is_terminal,
+        )
+        try:
+            with progress, opened.unit_of_work() as uow:
+                task = progress.add_task("import", total=size)
+                summary = csv_import.import_csv(
+                    uow,
+                    path,
+                    account=account,
+                    zone=timezone,
+                    chunk_size=chunk_size,
+                    on_progress=lambda done: progress.update(task, completed=done),
+                )
+                if strict and (summary.rejected or summary.conflicts):
+                    _print_import_summary(path, target.shown, summary, committed=False)
+                    raise CliError(
+                        f"--strict: {summary.rejected} row(s) rejected and {summary.conflicts} "
+                        "conflict(s); nothing was imported",
+                        ExitCode.INVALID_INPUT,
+                    )
+                uow.commit()
+        except KeyboardInterrupt:
+            raise CliError(
+                "import interrupted; nothing was imported (the import is one transaction)",
+                ExitCode.INTERRUPTED,
+            ) from None
+    if summary.ignored_columns:
+        _warn(f"ignored unknown column(s): {', '.join(summary.ignored_columns)}")
+    _print_import_summary(path, target.shown, summary, committed=True)
+
+
+def _print_import_summary(
+    path: Path, shown: str, summary: csv_import.ImportSummary, *, committed: bool
+) -> None:
+    out = stdout_console()
+    verb = "Imported" if committed else "Checked (nothing imported)"
+    out.print(f"{verb} {escape(str(path))} into {escape(shown)}", highlight=False)
+    lines = [
+        ("rows read", summary.rows, ""),
+        ("inserted", summary.inserted, ""),
+        ("duplicates", summary.duplicates, "already in the journal with the same content"),
+        ("conflicts", summary.conflicts, "exec_id stored with different content; left as is"),
+        ("rejected", summary.rejected, "not valid; listed below"),
+    ]
+    for label, count, note in lines:
+        suffix = f"  ({note})" if note and count else ""
+        out.print(f"  {label:<11} {count:>10,}{suffix}", highlight=False)
+    if summary.rejected_rows:
+        out.print("Rejected rows:", highlight=False)
+        for row in summary.rejected_rows:
+            out.print(f"  line {row.line}: {row.reason}", markup=False, highlight=False)
+        hidden = summary.rejected - len(summary.rejected_rows)
+        if hidden:
+            out.print(f"  ... and {hidden:,} more rejected rows", highlight=False)
+    if summary.conflict_ids:
+        out.print("Conflicting exec_ids (journal unchanged for these):", highlight=False)
+        for exec_id in summary.conflict_ids:
+            out.print(f"  {exec_id}", markup=False, highlight=False)
+        hidden = summary.conflicts - len(summary.conflict_ids)
+        if hidden:
+            out.print(f"  ... and {hidden:,} more", highlight=False)
+
+
+# ------------------------------------------------------------------------------------------
+# trades
+# ------------------------------------------------------------------------------------------
+
+
+def _bound(
+    value: str | None, zone: ZoneInfo | None, option: str, *, upper: bool
+) -> dt.datetime | None:
+    """A --since/--until value: a date-time with offset, or a date/naive time with --tz."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is not None:
+        if zone is None:
+            raise CliError(
+                f"{option} {text} has no time zone: write {text}T00:00Z or add --tz ZONE",
+                ExitCode.USAGE,
+            )
+        # A date means the whole day: --until 2024-03-31 includes March 31st (the
+        # repository's upper bound is exclusive, so it is the next midnight).
+        start = dt.datetime.combine(day + dt.timedelta(days=1) if upper else day, dt.time())
+        return csv_import.localize(start, zone, field_name=option)
+    try:
+        return csv_import.parse_time(text, zone, field_name=option)
+    except ValidationError as error:
+        raise CliError(str(error), ExitCode.USAGE) from None
+
+
+@handle_errors
+def trades(
+    *,
+    journal: JournalOrUrl = None,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", metavar="ID", help="Only this account.", show_default=False),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(metavar="TIME", help="From this date or ISO 8601 time.", show_default=False),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TIME",
+            help="Up to this date (inclusive), or before this time.",
+            show_default=False,
+        ),
+    ] = None,
+    zone: Zone = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many; 0 for all.")] = 50,
+    as_json: Json = False,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """List trades, newest first (all accounts merged unless --account is given).
+
+    Times are shown in UTC, or in --tz ZONE, which also applies to --since/--until values
+    written without an offset. --json prints a JSON array of objects keyed by the trade's
+    field names, with decimals as strings and times in ISO 8601 UTC.
+
+    On a server database: `zorivest trades --url URL ...`
+    """
+    target, _ = resolve(journal, url, [], [])
+    timezone = csv_import.zone_from_name(zone)
+    lower = _bound(since, timezone, "--since", upper=False)
+    upper = _bound(until, timezone, "--until", upper=True)
+    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+        if account is not None and not uow.accounts.exists(account):
+            raise NotFoundError(f"no account {account!r} in {target.shown}")
+        found = list_trades(uow, account_id=account, since=lower, until=upper, limit=limit or None)
+        if as_json:
+            write_json_array(entity_to_json(trade) for trade in found)
+            return
+        shown = list(found)
+        total = uow.trades.count(account)
+    scope = f"account {account}" if account is not None else "all accounts"
+    if not shown:
+        _say(f"No trades ({scope}).")
+        return
+    title = f"{len(shown):,} newest trades ({scope}; {total:,} in all)"
+    stdout_console().print(trades_table(shown, zone=timezone, title=title))
+
+
+# ------------------------------------------------------------------------------------------
+# images
+# ------------------------------------------------------------------------------------------
+
+
+def _read_image(path: Path) -> bytes:
+    from zorivest_infra.images import MAX_INPUT_BYTES
+
+    if not path.is_file():
+        raise CliError(f"image file {path} does not exist", ExitCode.NOT_FOUND)
+    with path.open("rb") as handle:
+        data = handle.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise CliError(
+            f"{path} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; attach a smaller "
+            "screenshot",
+            ExitCode.INVALID_INPUT,
+        )
+    return data
+
+
+@handle_errors
+def attach(
+    *,
+    journal: JournalOrUrl = None,
+    exec_id: Annotated[str | None, positional("EXEC_ID", "The trade's exec_id.")] = None,
+    image: Annotated[
+        str | None, positional("IMAGE", "A PNG, JPEG, GIF or WebP screenshot.")
+    ] = None,
+    caption: Annotated[str | None, typer.Option(show_default=False)] = None,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Attach a screenshot to a trade (stored byte for byte, with a WebP thumbnail).
+
+    On a server database: `zorivest attach --url URL EXEC_ID IMAGE`
+    """
+    target, (trade_id, image_name) = resolve(journal, url, [exec_id, image], ["EXEC_ID", "IMAGE"])
+    data = _read_image(Path(image_name))
+    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+        if not uow.trades.exists(trade_id):
+            raise NotFoundError(f"no trade with exec_id {trade_id!r}")
+        image_id = uow.images.save(trade_id, ImageAttachment(data=data, caption=caption))
+        uow.commit()
+        stored = next(
+            (item for item in uow.images.get_for_trade(trade_id) if item.id == image_id), None
+        )
+    detail = ""
+    if stored is not None:
+        detail = f" ({stored.width}x{stored.height} {stored.mime_type}, {stored.file_size:,} bytes)"
+    _say(f"Attached image {image_id}{detail} to trade {trade_id}.")
+
+
+@handle_errors
+def images(
+    journal: JournalOrUrl = None,
+    exec_id: Annotated[str | None, positional("EXEC_ID", "The trade's exec_id.")] = None,
+    as_json: Json = False,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """List the images attached to a trade (without loading the image bytes).
+
+    On a server database: `zorivest images --url URL EXEC_ID`
+    """
+    target, (trade_id,) = resolve(journal, url, [exec_id], ["EXEC_ID"])
+    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+        if not uow.trades.exists(trade_id):
+            raise NotFoundError(f"no trade with exec_id {trade_id!r}")
+        found = uow.images.get_for_trade(trade_id)
+    if as_json:
+        write_json_array(entity_to_json(item, exclude=("data", "thumbnail")) for item in found)
+        return
+    if not found:
+        _say(f"No images attached to trade {trade_id}.")
+        return
+    table = Table(title=Text(f"Images of trade {trade_id}"), title_justify="left")
+    for column in ("ID", "Type", "Size", "Bytes", "Added (UTC)", "Caption"):
+        table.add_column(column, justify="right" if column in {"ID", "Bytes"} else "left")
+    for item in found:
+        table.add_row(
+            str(item.id),
+            Text(item.mime_type or ""),
+            f"{item.width}x{item.height}",
+            f"{item.file_size:,}" if item.file_size is not None else "",
+            f"{item.created_at:%Y-%m-%d %H:%M}" if item.created_at is not None else "",
+            Text(item.caption or ""),
+        )
+    stdout_console().print(table)
+
+
+@handle_errors
+def thumbnail(
+    *,
+    journal: JournalOrUrl = None,
+    image_id: Annotated[str | None, positional("IMAGE_ID", "The image's id.")] = None,
+    out: Annotated[str | None, positional("OUT", "Where to write the WebP thumbnail.")] = None,
+    size: Annotated[
+        int, typer.Option("--size", min=1, max=4096, help="Longest side in pixels.")
+    ] = 200,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Write a WebP thumbnail of an image (its sides at most --size pixels).
+
+    On a server database: `zorivest thumbnail --url URL IMAGE_ID OUT`
+    """
+    target, (raw_id, out_name) = resolve(journal, url, [image_id, out], ["IMAGE_ID", "OUT"])
+    try:
+        identifier = int(raw_id)
+    except ValueError:
+        raise CliError(f"IMAGE_ID must be a number (got {raw_id!r})", ExitCode.USAGE) from None
+    out_path = Path(out_name)
+    parent = out_path.parent if str(out_path.parent) else Path()
+    if not parent.is_dir():
+        raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
+    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+        webp = uow.images.get_thumbnail(identifier, max_size=size)
+    out_path.write_bytes(webp)
+    _say(f"Wrote {out_path} ({len(webp):,} bytes, WebP, at most {size}x{size}).")
+
+
+# ------------------------------------------------------------------------------------------
+# info / verify / upgrade
+# ------------------------------------------------------------------------------------------
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,} bytes ({value / 1e6:.1f} MB)"
+
+
+@handle_errors
+def info(
+    journal: JournalOrUrl = None,
+    as_json: Json = False,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Show the schema revision, row counts per table, file size, cipher and KDF settings."""
+    target, _ = resolve(journal, url, [], [])
+    with open_journal(target, passphrase_file) as opened:
+        details = opened.info()
+    if as_json:
+        typer.echo(json.dumps(_jsonable(details), indent=2, ensure_ascii=False))
+        return
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    rows: list[tuple[str, str]] = [
+        ("Location", details.location),
+        ("Backend", f"{details.backend} ({'encrypted' if details.encrypted else 'NOT encrypted'})"),
+        (
+            "Schema revision",
+            f"{details.revision or 'none'}"
+            + (
+                " (newest)"
+                if details.revision == details.head_revision
+                else f" (newest known: {details.head_revision})"
+            ),
+        ),
+    ]
+    if details.file_size is not None:
+        rows.append(("File size", _size(details.file_size)))
+        rows.append(("WAL size", _size(details.wal_size)))
+    if details.page_count is not None:
+        rows.append(("Pages", f"{details.page_count:,} x {details.page_size:,} bytes"))
+    if details.cipher_version is not None:
+        rows.append(("Cipher", f"SQLCipher {details.cipher_version} (AES-256, raw key)"))
+    if details.kdf is not None:
+        kdf = details.kdf
+        rows.append(
+            (
+                "Key derivation",
+                f"Argon2id, time_cost={kdf.time_cost}, memory={kdf.memory_cost_kib:,} KiB, "
+                f"parallelism={kdf.parallelism}, key={kdf.hash_len * 8} bits",
+            )
+        )
+    for label, value in rows:
+        table.add_row(label, escape(value))
+    console = stdout_console()
+    console.print(table)
+    counts = Table(title="Rows per table", title_justify="left")
+    counts.add_column("Table")
+    counts.add_column("Rows", justify="right")
+    for name, count in details.row_counts.items():
+        counts.add_row(Text(name), f"{count:,}")
+    console.print(counts)
+
+
+def _jsonable(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            item.name: _jsonable(getattr(value, item.name)) for item in dataclasses.fields(value)
+        }
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Path):
+        return os.fspath(value)
+    return plain(value)
+
+
+@handle_errors
+def verify(
+    journal: JournalOrUrl = None,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Check the cipher (every page's HMAC), the database's integrity and its foreign keys.
+
+    Exits with 1 when a problem is found.
+    """
+    target, _ = resolve(journal, url, [], [])
+    with open_journal(target, passphrase_file) as opened:
+        result = opened.verify()
+    if result.ok:
+        checks = ", ".join(name for name, passed in result.checks.items() if passed)
+        _say(f"OK: {target.shown} passed every check ({checks}).")
+        return
+    for problem in result.problems:
+        typer.echo(f"problem: {problem}")
+    raise CliError(
+        f"{target.shown} has {len(result.problems)} problem(s); restore a backup if data "
+        "is damaged",
+        ExitCode.ERROR,
+    )
+
+
+def _snapshots(path: Path) -> set[Path]:
+    parent = path.parent if str(path.parent) else Path()
+    return set(parent.glob(f"{glob.escape(path.stem)}.pre-*"))
+
+
+@handle_errors
+def upgrade(
+    journal: JournalOrUrl = None,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Bring the schema to the newest revision (a journal file is snapshotted first).
+
+    Opening a journal file upgrades it anyway (after writing an encrypted snapshot
+    <name>.pre-<revision>-<time>.zorivest beside it); this command does only that and says
+    what happened. A server database is upgraded without a snapshot: back it up first
+    (e.g. pg_dump).
+    """
+    from zorivest_infra.database import migrations
+    from zorivest_infra.database.engine import create_engine_from_url
+
+    target, _ = resolve(journal, url, [], [])
+    before: str | None = None
+    existing: set[Path] = set()
+    if target.url is not None:
+        engine = create_engine_from_url(target.url)
+        try:
+            before = migrations.current_revision(engine)
+        finally:
+            engine.dispose()
+    elif target.path is not None:
+        existing = _snapshots(target.path)
+    with open_journal(target, passphrase_file) as opened:
+        after = opened.schema_revision
+    snapshots = sorted(_snapshots(target.path) - existing) if target.path is not None else []
+    if snapshots:
+        _say(f"Upgraded {target.shown} to schema revision {after}.")
+        for snapshot in snapshots:
+            _say(f"Snapshot of the journal before the upgrade: {snapshot}")
+    elif target.url is not None and before != after:
+        _say(f"Upgraded {target.shown} from schema revision {before or 'none'} to {after}.")
+    else:
+        _say(f"{target.shown} is at the newest schema revision ({after}).")
+
+
+# ------------------------------------------------------------------------------------------
+# backup / passwd
+# ------------------------------------------------------------------------------------------
+
+
+@handle_errors
+def backup(
+    journal: JournalPath,
+    dest: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DEST",
+            help="The backup file, or an existing directory to put a timestamped one in.",
+            show_default=False,
+        ),
+    ],
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Write a consistent, encrypted copy of the journal (safe while it is in use).
+
+    The copy opens with the journal's passphrase as it is now.
+    """
+    require_existing_journal(journal)
+    if dest.is_dir():
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        dest = dest / f"{journal.stem}-{stamp}{journal.suffix or '.zorivest'}"
+    if dest.exists():
+        raise CliError(f"{dest} already exists; backup never overwrites", ExitCode.ALREADY_EXISTS)
+    parent = dest.parent if str(dest.parent) else Path()
+    if not parent.is_dir():
+        raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
+    with open_journal(Target(path=journal), passphrase_file) as opened:
+        opened.backup(dest)
+    size = dest.stat().st_size if dest.exists() else 0
+    _say(f"Backed up {journal} to {dest} ({size / 1e6:.1f} MB, encrypted).")
+
+
+@handle_errors
+def passwd(
+    journal: JournalPath,
+    passphrase_file: PassphraseFile = None,
+    new_passphrase_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--new-passphrase-file",
+            metavar="PATH",
+            help=f"Read the new passphrase from PATH (or set {NEW_PASSPHRASE_ENV}).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Change the journal's passphrase (re-encrypts it; the old one stops working).
+
+    Backups taken before keep the passphrase they were made with.
+    """
+    from zorivest_infra.journal import Journal
+
+    require_existing_journal(journal)
+    old = current_passphrase(passphrase_file, prompt="Current passphrase")
+    with Journal.open(journal, old) as opened:
+        new = chosen_passphrase(
+            new_passphrase_file, environment=NEW_PASSPHRASE_ENV, prompt="New passphrase"
+        )
+        if new == old:
+            raise CliError("the new passphrase is the same as the current one", ExitCode.USAGE)
+        if len(new) < 8:
+            _warn("the new passphrase is shorter than 8 characters")
+        opened.change_passphrase(new)
+    _say(f"Changed the passphrase of {journal}. Backups made before keep the old passphrase.")
+
+
+# ------------------------------------------------------------------------------------------
+# demo
+# ------------------------------------------------------------------------------------------
+
+
+@handle_errors
+def demo(
+    directory: Annotated[
+        Path,
+        typer.Argument(metavar="DIR", help="Where to create the demo journal."),
+    ] = Path("demo-journal"),
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
+    executions: Annotated[int, typer.Option(hidden=True, min=1)] = 20_000,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Create an encrypted demo journal full of realistic data, then summarise it.
+
+    Four accounts (margin broker, IRA, crypto, bank), 20,000 executions over two years with
+    shorts, partial fills and fractional quantities, chart screenshots and trade reports.
+    The passphrase comes from --passphrase-file or ZORIVEST_PASSPHRASE when given;
+    otherwise a demo passphrase is generated, printed once and saved in
+    DIR/demo-passphrase.txt (fine for a demo, never for a real journal). Running it again
+    replaces only the files an earlier demo created in DIR; a DIR with other files is
+    refused.
+    """
+    from zorivest_infra.cli.demo import print_result, run_demo
+
+    given = optional_passphrase(passphrase_file)
+    status = stderr_console()
+    result = run_demo(directory, passphrase=given, seed=seed, executions=executions, status=status)
+    print_result(stdout_console(), result)

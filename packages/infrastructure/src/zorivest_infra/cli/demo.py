@@ -1,0 +1,551 @@
+"""``zorivest demo``: an encrypted journal full of realistic data, then a summary read back.
+
+The demo directory (default ``./demo-journal``) receives:
+
+* ``journal.zorivest``: the encrypted journal;
+* ``demo-passphrase.txt``: the generated passphrase (only when none was given);
+* ``screenshots/*.png``: the chart screenshots that were attached to trades;
+* ``sample-import.csv``: a few executions in the import format, to try ``zorivest import``;
+* ``.zorivest-demo``: the list of the files above.
+
+Running the demo again replaces exactly the files that list names (and the journal's -wal and
+-shm); a directory that holds anything else and has no such list is refused, so the demo
+never deletes a file it did not create.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from zorivest_core.domain.entities import ImageAttachment, Trade, TradeReport
+from zorivest_infra.cli.demo_charts import chart_png
+from zorivest_infra.cli.demo_data import DemoData, RoundTrip, generate
+from zorivest_infra.cli.errors import CliError, ExitCode
+from zorivest_infra.cli.output import list_trades, money, trades_table
+
+if TYPE_CHECKING:
+    from zorivest_core.application.ports import UnitOfWork
+
+JOURNAL_NAME: Final = "journal.zorivest"
+PASSPHRASE_NAME: Final = "demo-passphrase.txt"  # noqa: S105 - a file name
+SCREENSHOTS_DIR: Final = "screenshots"
+SAMPLE_CSV_NAME: Final = "sample-import.csv"
+MARKER_NAME: Final = ".zorivest-demo"
+DEFAULT_EXECUTIONS: Final = 20_000
+DEFAULT_SEED: Final = 7
+_CHUNK: Final = 5_000
+_SIDE_FILES: Final = ("-wal", "-shm", "-journal")
+
+
+@dataclass(slots=True)
+class AccountSummary:
+    account_id: str
+    account_type: str
+    trades: int
+    commission: Decimal
+    realized_pnl: Decimal
+
+
+@dataclass(slots=True)
+class DemoResult:
+    """What the demo wrote and what it read back afterwards."""
+
+    journal: Path
+    data: DemoData
+    # Set only when the demo generated the passphrase (it is then shown once, on purpose).
+    generated_passphrase: str | None = field(default=None, repr=False)
+    attached: dict[str, int] = field(default_factory=dict)
+    reports: int = 0
+    read_back: list[AccountSummary] = field(default_factory=list)
+    newest: list[Trade] = field(default_factory=list)
+    images_read_back: int = 0
+    reports_read_back: int = 0
+    snapshots_read_back: int = 0
+    generate_seconds: float = 0.0
+    save_seconds: float = 0.0
+    total_seconds: float = 0.0
+    created_files: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------
+# The directory
+# ------------------------------------------------------------------------------------------
+
+
+def prepare_directory(directory: Path) -> list[str]:
+    """Make ``directory`` ready for a fresh demo; returns the files removed from a former one.
+
+    Raises:
+        CliError: The path is a file, or a non-empty directory the demo did not create.
+    """
+    if directory.exists() and not directory.is_dir():
+        raise CliError(f"{directory} exists and is not a directory", ExitCode.ALREADY_EXISTS)
+    if not directory.exists():
+        directory.mkdir(parents=True)
+        return []
+    marker = directory / MARKER_NAME
+    if not marker.exists():
+        if any(directory.iterdir()):
+            raise CliError(
+                f"{directory} is not empty and was not created by `zorivest demo`; "
+                "give another directory (zorivest demo DIR)",
+                ExitCode.ALREADY_EXISTS,
+            )
+        return []
+    removed: list[str] = []
+    for name in _marker_files(marker):
+        target = directory / name
+        for candidate in (target, *(Path(f"{target}{suffix}") for suffix in _SIDE_FILES)):
+            if candidate.is_file():
+                candidate.unlink()
+                removed.append(os.fspath(candidate.relative_to(directory)))
+    screenshots = directory / SCREENSHOTS_DIR
+    if screenshots.is_dir() and not any(screenshots.iterdir()):
+        screenshots.rmdir()
+    marker.unlink()
+    return removed
+
+
+def _marker_files(marker: Path) -> list[str]:
+    damaged = CliError(
+        f"{marker} is damaged; remove the demo directory by hand", ExitCode.ALREADY_EXISTS
+    )
+    try:
+        content = json.loads(marker.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise damaged from error
+    names = content.get("files") if isinstance(content, dict) else None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise damaged
+    safe: list[str] = []
+    for name in names:
+        path = Path(name)
+        # Only plain relative names inside the directory: a crafted marker cannot point out.
+        if path.is_absolute() or ".." in path.parts or not path.parts:
+            raise CliError(f"{marker} names {name!r}, outside the demo directory")
+        safe.append(name)
+    return safe
+
+
+def _write_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def new_demo_passphrase() -> str:
+    return f"demo-{secrets.token_hex(8)}"
+
+
+# ------------------------------------------------------------------------------------------
+# Screenshots, reports, the sample CSV
+# ------------------------------------------------------------------------------------------
+
+
+def _closed(
+    trips: Sequence[RoundTrip], account_id: str, *, short: bool | None = None
+) -> list[RoundTrip]:
+    return [
+        trip
+        for trip in trips
+        if trip.account_id == account_id
+        and trip.exits
+        and len(trip.exits) >= 1
+        and (short is None or trip.short == short)
+    ]
+
+
+def pick_screenshot_trips(data: DemoData) -> list[RoundTrip]:
+    """A handful of telling round trips: best and worst, a short, a crypto and an IRA trade."""
+    picks: list[RoundTrip] = []
+
+    def add(candidates: list[RoundTrip], *, best: bool) -> None:
+        ordered = sorted(
+            candidates,
+            key=lambda trip: (trip.realized_pnl, trip.entries[0].exec_id),
+            reverse=best,
+        )
+        for trip in ordered:
+            if trip not in picks:
+                picks.append(trip)
+                return
+
+    add(_closed(data.round_trips, "IBKR-MARGIN", short=False), best=True)
+    add(_closed(data.round_trips, "IBKR-MARGIN"), best=False)
+    add(_closed(data.round_trips, "IBKR-MARGIN", short=True), best=True)
+    add(_closed(data.round_trips, "COINBASE"), best=True)
+    add(_closed(data.round_trips, "FIDELITY-IRA"), best=True)
+    return picks
+
+
+def _day(data: DemoData, moment: dt.datetime) -> int:
+    return int((moment - data.start).total_seconds() // 86_400)
+
+
+def _reports(picks: Sequence[RoundTrip]) -> list[TradeReport]:
+    reports: list[TradeReport] = []
+    if picks:
+        reports.append(
+            TradeReport(
+                trade_id=picks[0].entries[0].exec_id,
+                setup_quality=5,
+                execution_quality=4,
+                followed_plan=True,
+                emotional_state="calm",
+                lessons_learned=(
+                    "Waited for the retest of the breakout level and scaled out into "
+                    "strength. Keep doing this."
+                ),
+                tags=["breakout", "trend", "a-setup"],
+            )
+        )
+    if len(picks) > 1:
+        reports.append(
+            TradeReport(
+                trade_id=picks[1].entries[0].exec_id,
+                setup_quality=2,
+                execution_quality=1,
+                followed_plan=False,
+                emotional_state="frustrated",
+                lessons_learned=(
+                    "Chased the move after missing the entry and had no stop. Wait for a "
+                    "pullback or pass."
+                ),
+                tags=["chasing", "no-stop"],
+            )
+        )
+    return reports
+
+
+def sample_csv(end: dt.datetime) -> str:
+    """A few executions in the import format (times with their UTC offset)."""
+    day = (end - dt.timedelta(days=1)).date()
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    from zoneinfo import ZoneInfo
+
+    new_york = ZoneInfo("America/New_York")
+
+    def at(hour: int, minute: int, second: int) -> str:
+        local = dt.datetime.combine(day, dt.time(hour, minute, second), tzinfo=new_york)
+        return local.isoformat()
+
+    rows = [
+        "exec_id,time,instrument,action,quantity,price,account_id,commission,realized_pnl",
+        f"SAMPLE-0001,{at(9, 41, 7)},AAPL,BOT,100,189.25,IBKR-MARGIN,1.00,0",
+        f"SAMPLE-0002,{at(9, 41, 9)},AAPL,BOT,50,189.27,IBKR-MARGIN,1.00,0",
+        f"SAMPLE-0003,{at(11, 5, 42)},AAPL,SLD,150,190.10,IBKR-MARGIN,1.00,124.50",
+        f"SAMPLE-0004,{at(13, 30, 0)},TSLA,SLD,40,251.40,IBKR-MARGIN,1.00,0",
+        f"SAMPLE-0005,{at(15, 2, 31)},TSLA,BOT,40,248.95,IBKR-MARGIN,1.00,96.00",
+    ]
+    return "\n".join(rows) + "\n"
+
+
+# ------------------------------------------------------------------------------------------
+# The run
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Screenshot:
+    trip: RoundTrip
+    file_name: str
+    png: bytes
+    caption: str
+
+
+def make_screenshots(data: DemoData, picks: Sequence[RoundTrip], seed: int) -> list[Screenshot]:
+    """One chart per picked round trip, and a second one on the first (several per trade)."""
+    shots: list[Screenshot] = []
+    for index, trip in enumerate(picks):
+        entry_day = _day(data, trip.entries[0].time)
+        exit_day = _day(data, trip.exits[-1].time) if trip.exits else entry_day
+        png = chart_png(
+            trip,
+            data.paths[trip.instrument],
+            entry_day=entry_day,
+            exit_day=exit_day,
+            seed=seed * 1000 + index,
+        )
+        side = "short" if trip.short else "long"
+        name = f"{trip.entries[0].time:%Y-%m-%d}-{trip.instrument}-{side}.png"
+        shots.append(
+            Screenshot(trip, name, png, f"{trip.instrument} {side}: entry and exit, daily chart")
+        )
+    if shots:
+        first = shots[0].trip
+        review = chart_png(
+            first,
+            data.paths[first.instrument],
+            entry_day=_day(data, first.entries[0].time),
+            exit_day=_day(data, first.exits[-1].time) if first.exits else 0,
+            seed=seed * 1000 + 99,
+        )
+        name = f"{first.entries[0].time:%Y-%m-%d}-{first.instrument}-review.png"
+        shots.append(Screenshot(first, name, review, "Post-trade review: where I could have added"))
+    return shots
+
+
+def run_demo(
+    directory: Path,
+    *,
+    passphrase: str | None,
+    seed: int = DEFAULT_SEED,
+    executions: int = DEFAULT_EXECUTIONS,
+    end: dt.date | None = None,
+    status: Console | None = None,
+) -> DemoResult:
+    """Create the demo journal in ``directory`` and read its summary back.
+
+    Args:
+        directory: Where the demo's files go (see the module docstring).
+        passphrase: The journal's passphrase; None generates one and saves it beside it.
+        seed: Makes the data reproducible (same seed and end date, same content).
+        executions: How many executions to generate.
+        end: The last day of the two-year history (exclusive); today (UTC) by default.
+        status: Where progress lines go (stderr), or None for none.
+    """
+    from zorivest_infra.journal import Journal
+
+    started = time.perf_counter()
+    prepare_directory(directory)
+    # Written first, so that a demo that fails half-way is still cleaned up by the next run.
+    _write_marker(directory, [JOURNAL_NAME])
+    end_date = end if end is not None else dt.datetime.now(dt.UTC).date()
+    secret = new_demo_passphrase() if passphrase is None else passphrase
+
+    def say(message: str) -> None:
+        if status is not None:
+            status.print(message, markup=False, highlight=False)
+
+    say(f"Generating {executions:,} executions (seed {seed})...")
+    tick = time.perf_counter()
+    data = generate(seed, executions, end_date)
+    result = DemoResult(
+        journal=directory / JOURNAL_NAME,
+        data=data,
+        generated_passphrase=secret if passphrase is None else None,
+    )
+    picks = pick_screenshot_trips(data)
+    shots = make_screenshots(data, picks, seed)
+    result.generate_seconds = time.perf_counter() - tick
+
+    say(f"Saving them in the encrypted journal {result.journal}...")
+    tick = time.perf_counter()
+    journal = Journal.create(result.journal, secret)
+    try:
+        with journal.unit_of_work() as uow:
+            _save(uow, data, shots, _reports(picks), result)
+            uow.commit()
+        result.save_seconds = time.perf_counter() - tick
+        _read_back(journal.unit_of_work(), result)
+    finally:
+        journal.close()
+    _write_side_files(directory, result, shots)
+    result.total_seconds = time.perf_counter() - started
+    return result
+
+
+def _save(
+    uow: UnitOfWork,
+    data: DemoData,
+    shots: Sequence[Screenshot],
+    reports: Sequence[TradeReport],
+    result: DemoResult,
+) -> None:
+    for account in data.accounts:
+        uow.accounts.save(account)
+    for start in range(0, len(data.trades), _CHUNK):
+        uow.trades.save_many(data.trades[start : start + _CHUNK])
+    for snapshot in data.snapshots:
+        uow.balance_snapshots.save(snapshot)
+    for shot in shots:
+        exec_id = shot.trip.entries[0].exec_id
+        uow.images.save(exec_id, ImageAttachment(data=shot.png, caption=shot.caption))
+        result.attached[exec_id] = result.attached.get(exec_id, 0) + 1
+    for report in reports:
+        uow.trade_reports.save(report)
+        result.reports += 1
+
+
+def _write_side_files(directory: Path, result: DemoResult, shots: Sequence[Screenshot]) -> None:
+    created = [JOURNAL_NAME]
+    if result.generated_passphrase is not None:
+        _write_private(directory / PASSPHRASE_NAME, result.generated_passphrase + "\n")
+        created.append(PASSPHRASE_NAME)
+    (directory / SCREENSHOTS_DIR).mkdir(exist_ok=True)
+    for shot in shots:
+        (directory / SCREENSHOTS_DIR / shot.file_name).write_bytes(shot.png)
+        created.append(f"{SCREENSHOTS_DIR}/{shot.file_name}")
+    (directory / SAMPLE_CSV_NAME).write_text(sample_csv(result.data.end), encoding="utf-8")
+    created.append(SAMPLE_CSV_NAME)
+    _write_marker(directory, created)
+    result.created_files = created
+
+
+def _write_marker(directory: Path, names: list[str]) -> None:
+    content = {"created_by": "zorivest demo", "files": names}
+    (directory / MARKER_NAME).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+
+
+def _read_back(uow: UnitOfWork, result: DemoResult) -> None:
+    with uow:
+        for account in uow.accounts.list_all():
+            totals = uow.trades.totals(account.account_id)
+            result.read_back.append(
+                AccountSummary(
+                    account_id=account.account_id,
+                    account_type=account.account_type.value,
+                    trades=uow.trades.count(account.account_id),
+                    commission=totals.commission,
+                    realized_pnl=totals.realized_pnl,
+                )
+            )
+        result.newest = list(list_trades(uow, account_id=None, since=None, until=None, limit=8))
+        result.images_read_back = sum(
+            len(uow.images.get_for_trade(exec_id)) for exec_id in result.attached
+        )
+        result.reports_read_back = uow.trade_reports.count()
+        result.snapshots_read_back = uow.balance_snapshots.count()
+
+
+# ------------------------------------------------------------------------------------------
+# Printing
+# ------------------------------------------------------------------------------------------
+
+
+def print_result(console: Console, result: DemoResult) -> None:
+    """What the demo did, then what was read back from the journal, then what to try."""
+    _print_header(console, result)
+    _print_actions(console, result)
+    _print_read_back(console, result)
+    _print_next_steps(console, result)
+
+
+def _print_header(console: Console, result: DemoResult) -> None:
+    directory = result.journal.parent
+    size = result.journal.stat().st_size if result.journal.exists() else 0
+    console.print()
+    console.print("[bold]Zorivest demo journal[/bold]")
+    console.print(
+        f"  Journal     {escape(str(result.journal))}  "
+        f"(encrypted with SQLCipher, {size / 1e6:.1f} MB)"
+    )
+    if result.generated_passphrase is None:
+        console.print("  Passphrase  the one you gave (not shown)")
+        return
+    console.print(f"  Passphrase  {escape(result.generated_passphrase)}")
+    console.print(
+        "              generated for this DEMO and saved in\n"
+        f"              {escape(str(directory / PASSPHRASE_NAME))}\n"
+        "              (a real journal's passphrase lives in your head or a password\n"
+        "              manager, never in a file next to the journal)"
+    )
+
+
+def _print_actions(console: Console, result: DemoResult) -> None:
+    data = result.data
+    directory = result.journal.parent
+    trading = {trade.account_id for trade in data.trades}
+    first = data.trades[0].time if data.trades else data.start
+    last = data.trades[-1].time if data.trades else data.end
+    images = sum(result.attached.values())
+    console.print()
+    console.print("[bold]What the demo did[/bold]")
+    console.print(
+        f"  - created {len(data.accounts)} accounts: "
+        + ", ".join(f"{a.account_id} ({a.account_type.value})" for a in data.accounts)
+    )
+    console.print(
+        f"  - generated {len(data.trades):,} executions in {len(trading)} trading accounts, "
+        f"{first:%Y-%m-%d} to {last:%Y-%m-%d} ({result.generate_seconds:.1f} s):\n"
+        f"      {len(data.round_trips):,} round trips, {data.shorts:,} of them short "
+        f"(opened with SLD), {data.partial_fills:,} partial fills, "
+        f"{data.fractional:,} fractional quantities, {data.open_positions:,} still open"
+    )
+    console.print(
+        f"  - saved them with {len(data.snapshots)} month-end balance snapshots in one "
+        f"transaction ({result.save_seconds:.1f} s)"
+    )
+    console.print(
+        f"  - attached {images} chart screenshots (1280x720 PNG) to {len(result.attached)} "
+        f"trades and wrote {result.reports} trade reports"
+    )
+    console.print(
+        f"  - wrote {escape(str(directory / SCREENSHOTS_DIR))}/ (the screenshots) and "
+        f"{escape(str(directory / SAMPLE_CSV_NAME))} (to try an import)"
+    )
+
+
+def _print_read_back(console: Console, result: DemoResult) -> None:
+    console.print()
+    console.print("[bold]Read back from the journal[/bold]")
+    table = Table(title_justify="left")
+    table.add_column("Account")
+    table.add_column("Type")
+    table.add_column("Trades", justify="right")
+    table.add_column("Commission", justify="right")
+    table.add_column("Realized P&L", justify="right")
+    for row in result.read_back:
+        table.add_row(
+            row.account_id,
+            row.account_type,
+            f"{row.trades:,}",
+            money(row.commission, coloured=False),
+            money(row.realized_pnl),
+        )
+    total_trades = sum(row.trades for row in result.read_back)
+    total_pnl = sum((row.realized_pnl for row in result.read_back), Decimal(0))
+    total_commission = sum((row.commission for row in result.read_back), Decimal(0))
+    table.add_row(
+        "[bold]all[/bold]",
+        "",
+        f"[bold]{total_trades:,}[/bold]",
+        money(total_commission, coloured=False),
+        money(total_pnl),
+    )
+    console.print(table)
+    console.print(
+        trades_table(result.newest, zone=None, title="Newest trades (all accounts)", compact=True)
+    )
+    console.print(
+        f"  Images: {result.images_read_back} (with WebP thumbnails)   "
+        f"Trade reports: {result.reports_read_back}   "
+        f"Balance snapshots: {result.snapshots_read_back}"
+    )
+    console.print(f"  Done in {result.total_seconds:.1f} s.")
+
+
+def _print_next_steps(console: Console, result: DemoResult) -> None:
+    directory = result.journal.parent
+    journal = os.fspath(result.journal)
+    secret = (
+        f" --passphrase-file {directory / PASSPHRASE_NAME}"
+        if result.generated_passphrase is not None
+        else ""
+    )
+    example = next(iter(result.attached), None)
+    lines = [
+        f"zorivest trades {journal}{secret} --account COINBASE --limit 10",
+        f"zorivest import {journal} {directory / SAMPLE_CSV_NAME}{secret}",
+    ]
+    if example is not None:
+        lines.append(f"zorivest images {journal} {example}{secret}")
+    lines += [f"zorivest info {journal}{secret}", f"zorivest verify {journal}{secret}"]
+    console.print()
+    console.print("[bold]Try next[/bold]")
+    for line in lines:
+        console.print(f"  {line}", soft_wrap=True, markup=False)

@@ -1,0 +1,63 @@
+"""Argument and option declarations shared by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+JournalOrUrl = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="JOURNAL",
+        help="The encrypted journal file (leave out when --url is given).",
+        show_default=False,
+    ),
+]
+JournalPath = Annotated[
+    Path,
+    typer.Argument(metavar="JOURNAL", help="The encrypted journal file.", show_default=False),
+]
+Url = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        metavar="URL",
+        help=(
+            "A server database instead of a journal file, e.g. "
+            "postgresql+psycopg://user@host/zorivest (keep the password out of the URL: "
+            "psycopg reads PGPASSWORD or ~/.pgpass)."
+        ),
+        show_default=False,
+    ),
+]
+PassphraseFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--passphrase-file",
+        metavar="PATH",
+        help=(
+            "Read the passphrase from the first line of PATH. Otherwise it comes from "
+            "ZORIVEST_PASSPHRASE or a hidden prompt; it is never an argument value."
+        ),
+        show_default=False,
+    ),
+]
+Json = Annotated[
+    bool, typer.Option("--json", help="Print JSON instead of a table (decimals as strings).")
+]
+Zone = Annotated[
+    str | None,
+    typer.Option(
+        "--tz",
+        metavar="ZONE",
+        help="IANA time zone (e.g. Europe/London) for times written without a UTC offset.",
+        show_default=False,
+    ),
+]
+
+
+def positional(name: str, help_text: str) -> object:
+    """An argument that moves up one place when --url replaces JOURNAL (see target.resolve)."""
+    return typer.Argument(metavar=name, help=help_text, show_default=False)

@@ -1,0 +1,124 @@
+"""Which database a command works on: an encrypted journal file, or ``--url``.
+
+Commands that make sense on a server database take ``[JOURNAL]`` and ``--url``; exactly one
+must be given. With ``--url`` the remaining positional arguments move up one place, so
+``zorivest attach --url URL EXEC_ID IMAGE`` reads as naturally as
+``zorivest attach JOURNAL EXEC_ID IMAGE``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zorivest_infra.cli.errors import CliError, ExitCode
+from zorivest_infra.cli.passphrase import current_passphrase
+
+if TYPE_CHECKING:
+    from zorivest_infra.journal import Journal
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A journal file or a database URL (exactly one is set)."""
+
+    path: Path | None = None
+    url: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """How to name the target in messages (a URL's password is hidden)."""
+        if self.path is not None:
+            return str(self.path)
+        return safe_url(self.url or "")
+
+
+def safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid URL>"
+
+
+def resolve(
+    journal: str | None,
+    url: str | None,
+    rest: Sequence[str | None],
+    names: Sequence[str],
+) -> tuple[Target, list[str]]:
+    """Split the positional arguments into the target and the command's own arguments.
+
+    Args:
+        journal: The first positional argument (JOURNAL, unless ``--url`` is given).
+        url: The ``--url`` option.
+        rest: The remaining positional arguments, None where not given.
+        names: The names of ``rest`` for error messages (e.g. ``("EXEC_ID", "IMAGE")``).
+
+    Returns:
+        The target and the command's positional arguments, all present.
+
+    Raises:
+        CliError: Neither or both of JOURNAL and --url, or a missing argument.
+    """
+    values = list(rest)
+    if url is not None:
+        if journal is not None and (not values or values[-1] is not None):
+            raise CliError(
+                f"give either a JOURNAL path or --url, not both (got {journal!r} and --url)",
+                ExitCode.USAGE,
+            )
+        if journal is not None:
+            values = [journal, *values[:-1]]
+        target = Target(url=url)
+    else:
+        if journal is None:
+            raise CliError("give a JOURNAL path (or --url for a server database)", ExitCode.USAGE)
+        target = Target(path=Path(journal))
+    present: list[str] = []
+    for value, name in zip(values, names, strict=True):
+        if value is None:
+            raise CliError(f"missing argument {name}", ExitCode.USAGE)
+        present.append(value)
+    return target, present
+
+
+def require_existing_journal(path: Path) -> None:
+    """Fail early (before asking for a passphrase) when there is no journal file."""
+    if not path.exists():
+        raise CliError(
+            f"no journal at {path} (create one with: zorivest init {path})", ExitCode.NOT_FOUND
+        )
+    if path.is_dir():
+        raise CliError(f"{path} is a directory, not a journal file", ExitCode.INVALID_INPUT)
+
+
+@contextmanager
+def open_journal(target: Target, passphrase_file: Path | None) -> Iterator[Journal]:
+    """Open the target's journal (asking for the passphrase of a file) and close it after."""
+    from zorivest_core.domain.errors import NotEncryptedError
+    from zorivest_infra.journal import Journal
+
+    if target.path is not None:
+        require_existing_journal(target.path)
+        passphrase = current_passphrase(passphrase_file)
+        try:
+            journal = Journal.open(os.fspath(target.path), passphrase)
+        except NotEncryptedError:
+            raise CliError(
+                f"{target.path} is a plaintext SQLite database, not an encrypted journal; "
+                f"encrypt a copy of it with: zorivest encrypt {target.path} NEW.zorivest",
+                ExitCode.NOT_ENCRYPTED,
+            ) from None
+    else:
+        journal = Journal.connect(target.url or "")
+    try:
+        yield journal
+    finally:
+        journal.close()
