@@ -293,6 +293,8 @@ def _decode(data: object, *, shrink_towards: int | None) -> _Decoded:
         raise InvalidImageError(
             "image data is not a PNG, JPEG, GIF or WebP image", field="data", value=image.format
         )
+    if image_format == "JPEG":
+        _check_jpeg_payload(len(raw), width, height)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -313,6 +315,23 @@ def _decode(data: object, *, shrink_towards: int | None) -> _Decoded:
         file_size=len(raw),
     )
     return _Decoded(facts=facts, image=image, orientation=orientation)
+
+
+# Every 8x8 block of a Huffman-coded JPEG costs at least one bit (its DC code), so a real
+# scan holds at least width*height/512 bytes. libjpeg silently pads a scan that ends early
+# with grey, so a header claiming far more pixels than the data can hold is refused before
+# decoding. The divisor leaves an 8x margin below that floor.
+_JPEG_MIN_PIXELS_PER_BYTE_LIMIT = 4096
+
+
+def _check_jpeg_payload(size: int, width: int, height: int) -> None:
+    if size * _JPEG_MIN_PIXELS_PER_BYTE_LIMIT < width * height:
+        raise InvalidImageError(
+            f"JPEG data of {size} bytes cannot hold a {width}x{height} image: "
+            "it is truncated or damaged",
+            field="data",
+            value=f"{width}x{height}",
+        )
 
 
 def _open(raw: bytes) -> ImageFile.ImageFile:

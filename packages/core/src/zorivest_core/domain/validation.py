@@ -43,17 +43,26 @@ def fail(field: str, value: object, reason: str) -> ValidationError:
     return ValidationError(f"{field}: {reason} (got {show(value)})", field=field, value=value)
 
 
+def _storable(field: str, value: str, max_length: int | None) -> str:
+    """Text every backend can store: UTF-8 encodable, no NUL, within the column length."""
+    if "\x00" in value:
+        raise fail(field, value, "must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise fail(field, value, "must be valid Unicode (no lone surrogates)") from None
+    if max_length is not None and len(value) > max_length:
+        raise fail(field, value, f"must be at most {max_length} characters")
+    return value
+
+
 def text(field: str, value: object, *, max_length: int | None = None) -> str:
     """A required, non-blank string, at most `max_length` characters."""
     if not isinstance(value, str):
         raise fail(field, value, "must be a string")
     if not value.strip():
         raise fail(field, value, "must not be empty")
-    if "\x00" in value:
-        raise fail(field, value, "must not contain NUL characters")
-    if max_length is not None and len(value) > max_length:
-        raise fail(field, value, f"must be at most {max_length} characters")
-    return value
+    return _storable(field, value, max_length)
 
 
 def optional_text(field: str, value: object, *, max_length: int | None = None) -> str | None:
@@ -62,11 +71,7 @@ def optional_text(field: str, value: object, *, max_length: int | None = None) -
         return None
     if not isinstance(value, str):
         raise fail(field, value, "must be a string or None")
-    if "\x00" in value:
-        raise fail(field, value, "must not contain NUL characters")
-    if max_length is not None and len(value) > max_length:
-        raise fail(field, value, f"must be at most {max_length} characters")
-    return value
+    return _storable(field, value, max_length)
 
 
 def to_decimal(field: str, value: object) -> Decimal:
