@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.enums import (
@@ -43,6 +43,19 @@ class _Entity:
 
     def _set(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
+
+    @classmethod
+    def restore(cls, **values: Any) -> Self:
+        """Rebuild an entity from values that were validated when they were stored.
+
+        For repositories' hot read paths only: the values must come from the column types
+        (already normalised Decimals, aware UTC datetimes, enum members). No validation runs,
+        and every field must be given.
+        """
+        entity = object.__new__(cls)
+        for name, value in values.items():
+            object.__setattr__(entity, name, value)
+        return entity
 
 
 def _id(field_name: str, value: object) -> int | None:

@@ -86,7 +86,6 @@ class ImageModel(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     owner_type: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     owner_id: Mapped[str] = mapped_column(String(EXEC_ID), nullable=False, index=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     mime_type: Mapped[str | None] = mapped_column(String(50), default="image/webp")
     caption: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -94,6 +93,10 @@ class ImageModel(Base):
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     file_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    # Last on purpose: SQLite stores a row's columns in order and must walk a BLOB's whole
+    # overflow-page chain to reach any column after it. With the image bytes last, listings
+    # (metadata + thumbnail) never load or decrypt the pages of the image itself.
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 class AccountModel(Base):

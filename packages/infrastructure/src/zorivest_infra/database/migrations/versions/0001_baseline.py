@@ -185,7 +185,6 @@ def _create_tables() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("owner_type", sa.String(20), nullable=False),
         sa.Column("owner_id", sa.String(128), nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("thumbnail", sa.LargeBinary(), nullable=True),
         sa.Column("mime_type", sa.String(50), nullable=True),
         sa.Column("caption", sa.Text(), nullable=True),
@@ -193,6 +192,7 @@ def _create_tables() -> None:
         sa.Column("height", sa.Integer(), nullable=True),
         sa.Column("file_size", sa.Integer(), nullable=True),
         sa.Column("created_at", _utc(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_images")),
     )
     op.create_index(op.f("ix_images_owner_id"), "images", ["owner_id"])
