@@ -27,7 +27,7 @@ from tests.factories import png_bytes
 from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import TradeAction
 from zorivest_infra.cli import app
-from zorivest_infra.cli.demo import JOURNAL_NAME, MARKER_NAME, PASSPHRASE_NAME
+from zorivest_infra.cli.demo import DEMO_PASSPHRASE, JOURNAL_NAME, MARKER_NAME
 from zorivest_infra.cli.demo_data import generate
 from zorivest_infra.cli.errors import ExitCode
 from zorivest_infra.database.repositories.trades import SqlAlchemyTradeRepository
@@ -599,9 +599,16 @@ def test_demo_summary_matches_the_journal(cli: Cli, tmp_path: Path) -> None:
     directory = tmp_path / "demo"
     result = ok(cli("demo", directory, "--executions", "400", passphrase=None))
     journal = directory / JOURNAL_NAME
-    secret = (directory / PASSPHRASE_NAME).read_text(encoding="utf-8").strip()
-    assert secret in result.stdout  # a generated demo passphrase is shown, once, on purpose
-    assert result.stdout.count(secret) == 1
+    secret = DEMO_PASSPHRASE  # public and documented: the demo journal is not private
+    assert f"Passphrase  {DEMO_PASSPHRASE}" in result.stdout
+    assert "NOT private" in result.stdout
+    assert "zorivest init" in result.stdout
+    hints = result.stdout.split("Try next", 1)[1].strip().splitlines()
+    assert hints
+    assert all(
+        line.strip().startswith(f"ZORIVEST_PASSPHRASE={DEMO_PASSPHRASE} zorivest ")
+        for line in hints
+    ), hints
     assert (directory / "sample-import.csv").exists()
     screenshots = sorted((directory / "screenshots").glob("*.png"))
     assert screenshots
@@ -640,11 +647,61 @@ def test_demo_summary_matches_the_journal(cli: Cli, tmp_path: Path) -> None:
     assert "not created by `zorivest demo`" in one_error_line(refused)
 
 
+def files_holding(directory: Path, secret: str) -> list[Path]:
+    """Every file under ``directory``, the journal itself aside, that holds ``secret``."""
+    needle = secret.encode("utf-8")
+    return [
+        path
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != JOURNAL_NAME and needle in path.read_bytes()
+    ]
+
+
 def test_demo_uses_a_given_passphrase_and_never_prints_it(cli: Cli, tmp_path: Path) -> None:
     directory = tmp_path / "demo"
-    ok(cli("demo", directory, "--executions", "60"))
-    assert not (directory / PASSPHRASE_NAME).exists()
+    result = ok(cli("demo", directory, "--executions", "60"))
     assert len(stored_trades(directory / JOURNAL_NAME)) == 60
+    assert PASSPHRASE not in result.output
+    assert DEMO_PASSPHRASE not in result.output
+    assert "the one you gave (not shown)" in result.stdout
+    assert "ZORIVEST_PASSPHRASE=" not in result.stdout
+    assert not (directory / "demo-passphrase.txt").exists()
+    assert files_holding(directory, PASSPHRASE) == []
+    given = tmp_path / "given-passphrase.txt"
+    given.write_text(NEW_PASSPHRASE + "\n", encoding="utf-8")
+    result = ok(cli("demo", directory, "--executions", "60", "--passphrase-file", given))
+    assert NEW_PASSPHRASE not in result.output
+    assert files_holding(directory, NEW_PASSPHRASE) == []
+    assert len(stored_trades(directory / JOURNAL_NAME, NEW_PASSPHRASE)) == 60
+
+
+def test_demo_writes_no_passphrase_to_any_file(cli: Cli, tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    ok(cli("demo", directory, "--executions", "60", passphrase=None))
+    assert (directory / JOURNAL_NAME).is_file()
+    assert files_holding(directory, DEMO_PASSPHRASE) == []
+    assert (
+        "demo-passphrase.txt"
+        not in json.loads((directory / MARKER_NAME).read_text(encoding="utf-8"))["files"]
+    )
+    assert len(stored_trades(directory / JOURNAL_NAME, DEMO_PASSPHRASE)) == 60
+
+
+def test_demo_rerun_removes_the_passphrase_file_of_an_older_demo(cli: Cli, tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    ok(cli("demo", directory, "--executions", "50", passphrase=None))
+    # What an older version left behind: the passphrase in a file, listed in the marker.
+    old_secret = "demo-0123456789abcdef"
+    (directory / "demo-passphrase.txt").write_text(old_secret + "\n", encoding="utf-8")
+    marker = directory / MARKER_NAME
+    content = json.loads(marker.read_text(encoding="utf-8"))
+    content["files"].insert(1, "demo-passphrase.txt")
+    marker.write_text(json.dumps(content), encoding="utf-8")
+
+    ok(cli("demo", directory, "--executions", "50", passphrase=None))
+    assert not (directory / "demo-passphrase.txt").exists()
+    assert files_holding(directory, old_secret) == []
+    assert "demo-passphrase.txt" not in json.loads(marker.read_text(encoding="utf-8"))["files"]
 
 
 # ------------------------------------------------------------------------------------------

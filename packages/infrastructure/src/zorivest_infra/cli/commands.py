@@ -792,11 +792,11 @@ def demo(
 
     Four accounts (margin broker, IRA, crypto, bank), 20,000 executions over two years with
     shorts, partial fills and fractional quantities, chart screenshots and trade reports.
-    The passphrase comes from --passphrase-file or ZORIVEST_PASSPHRASE when given;
-    otherwise a demo passphrase is generated, printed once and saved in
-    DIR/demo-passphrase.txt (fine for a demo, never for a real journal). Running it again
-    replaces only the files an earlier demo created in DIR; a DIR with other files is
-    refused.
+    The passphrase comes from --passphrase-file or ZORIVEST_PASSPHRASE when given (and is
+    never printed); otherwise the journal uses the public demo passphrase "zorivest-demo",
+    so the demo journal is NOT private (for a private journal use `zorivest init`). No
+    passphrase is written to any file. Running it again replaces only the files an earlier
+    demo created in DIR; a DIR with other files is refused.
     """
     from zorivest_infra.cli.demo import print_result, run_demo
 

@@ -3,14 +3,18 @@
 The demo directory (default ``./demo-journal``) receives:
 
 * ``journal.zorivest``: the encrypted journal;
-* ``demo-passphrase.txt``: the generated passphrase (only when none was given);
 * ``screenshots/*.png``: the chart screenshots that were attached to trades;
 * ``sample-import.csv``: a few executions in the import format, to try ``zorivest import``;
 * ``.zorivest-demo``: the list of the files above.
 
 Running the demo again replaces exactly the files that list names (and the journal's -wal and
 -shm); a directory that holds anything else and has no such list is refused, so the demo
-never deletes a file it did not create.
+never deletes a file it did not create. (Demos from older versions also listed a
+``demo-passphrase.txt`` there; a rerun removes it like any other listed file.)
+
+Without a given passphrase the journal is encrypted with :data:`DEMO_PASSPHRASE`, a fixed,
+public passphrase published in the documentation: the demo journal is for trying things out
+and is not private. No passphrase is ever written to any file but the journal itself.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,7 +43,8 @@ if TYPE_CHECKING:
     from zorivest_core.application.ports import UnitOfWork
 
 JOURNAL_NAME: Final = "journal.zorivest"
-PASSPHRASE_NAME: Final = "demo-passphrase.txt"  # noqa: S105 - a file name
+# Public and documented on purpose (docs/cli.md): not a secret, the demo journal is not private.
+DEMO_PASSPHRASE: Final = "zorivest-demo"  # noqa: S105
 SCREENSHOTS_DIR: Final = "screenshots"
 SAMPLE_CSV_NAME: Final = "sample-import.csv"
 MARKER_NAME: Final = ".zorivest-demo"
@@ -65,8 +69,9 @@ class DemoResult:
 
     journal: Path
     data: DemoData
-    # Set only when the demo generated the passphrase (it is then shown once, on purpose).
-    generated_passphrase: str | None = field(default=None, repr=False)
+    # True when no passphrase was given and the public DEMO_PASSPHRASE encrypts the journal.
+    # A given passphrase is never kept here, so it cannot be printed.
+    public_passphrase: bool = False
     attached: dict[str, int] = field(default_factory=dict)
     reports: int = 0
     read_back: list[AccountSummary] = field(default_factory=list)
@@ -138,16 +143,6 @@ def _marker_files(marker: Path) -> list[str]:
             raise CliError(f"{marker} names {name!r}, outside the demo directory")
         safe.append(name)
     return safe
-
-
-def _write_private(path: Path, text: str) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-
-
-def new_demo_passphrase() -> str:
-    return f"demo-{secrets.token_hex(8)}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -312,7 +307,7 @@ def run_demo(
 
     Args:
         directory: Where the demo's files go (see the module docstring).
-        passphrase: The journal's passphrase; None generates one and saves it beside it.
+        passphrase: The journal's passphrase; None uses the public :data:`DEMO_PASSPHRASE`.
         seed: Makes the data reproducible (same seed and end date, same content).
         executions: How many executions to generate.
         end: The last day of the two-year history (exclusive); today (UTC) by default.
@@ -325,7 +320,7 @@ def run_demo(
     # Written first, so that a demo that fails half-way is still cleaned up by the next run.
     _write_marker(directory, [JOURNAL_NAME])
     end_date = end if end is not None else dt.datetime.now(dt.UTC).date()
-    secret = new_demo_passphrase() if passphrase is None else passphrase
+    secret = DEMO_PASSPHRASE if passphrase is None else passphrase
 
     def say(message: str) -> None:
         if status is not None:
@@ -337,7 +332,7 @@ def run_demo(
     result = DemoResult(
         journal=directory / JOURNAL_NAME,
         data=data,
-        generated_passphrase=secret if passphrase is None else None,
+        public_passphrase=passphrase is None,
     )
     picks = pick_screenshot_trips(data)
     shots = make_screenshots(data, picks, seed)
@@ -383,9 +378,6 @@ def _save(
 
 def _write_side_files(directory: Path, result: DemoResult, shots: Sequence[Screenshot]) -> None:
     created = [JOURNAL_NAME]
-    if result.generated_passphrase is not None:
-        _write_private(directory / PASSPHRASE_NAME, result.generated_passphrase + "\n")
-        created.append(PASSPHRASE_NAME)
     (directory / SCREENSHOTS_DIR).mkdir(exist_ok=True)
     for shot in shots:
         (directory / SCREENSHOTS_DIR / shot.file_name).write_bytes(shot.png)
@@ -436,7 +428,6 @@ def print_result(console: Console, result: DemoResult) -> None:
 
 
 def _print_header(console: Console, result: DemoResult) -> None:
-    directory = result.journal.parent
     size = result.journal.stat().st_size if result.journal.exists() else 0
     console.print()
     console.print("[bold]Zorivest demo journal[/bold]")
@@ -444,15 +435,14 @@ def _print_header(console: Console, result: DemoResult) -> None:
         f"  Journal     {escape(str(result.journal))}  "
         f"(encrypted with SQLCipher, {size / 1e6:.1f} MB)"
     )
-    if result.generated_passphrase is None:
+    if not result.public_passphrase:
         console.print("  Passphrase  the one you gave (not shown)")
         return
-    console.print(f"  Passphrase  {escape(result.generated_passphrase)}")
+    console.print(f"  Passphrase  {escape(DEMO_PASSPHRASE)}")
     console.print(
-        "              generated for this DEMO and saved in\n"
-        f"              {escape(str(directory / PASSPHRASE_NAME))}\n"
-        "              (a real journal's passphrase lives in your head or a password\n"
-        "              manager, never in a file next to the journal)"
+        "              the public demo passphrase, the same for every demo: this journal\n"
+        "              is for trying things out and is [bold]NOT private[/bold]. For a private\n"
+        "              journal use `zorivest init`."
     )
 
 
@@ -532,19 +522,18 @@ def _print_read_back(console: Console, result: DemoResult) -> None:
 def _print_next_steps(console: Console, result: DemoResult) -> None:
     directory = result.journal.parent
     journal = os.fspath(result.journal)
-    secret = (
-        f" --passphrase-file {directory / PASSPHRASE_NAME}"
-        if result.generated_passphrase is not None
-        else ""
-    )
+    # With the public demo passphrase the hints run as printed; with a given one they use
+    # ZORIVEST_PASSPHRASE if it is set, or ask for it.
+    prefix = f"ZORIVEST_PASSPHRASE={DEMO_PASSPHRASE} " if result.public_passphrase else ""
     example = next(iter(result.attached), None)
     lines = [
-        f"zorivest trades {journal}{secret} --account COINBASE --limit 10",
-        f"zorivest import {journal} {directory / SAMPLE_CSV_NAME}{secret}",
+        f"zorivest trades {journal} --account COINBASE --limit 10",
+        f"zorivest import {journal} {directory / SAMPLE_CSV_NAME}",
     ]
     if example is not None:
-        lines.append(f"zorivest images {journal} {example}{secret}")
-    lines += [f"zorivest info {journal}{secret}", f"zorivest verify {journal}{secret}"]
+        lines.append(f"zorivest images {journal} {example}")
+    lines += [f"zorivest info {journal}", f"zorivest verify {journal}"]
+    lines = [prefix + line for line in lines]
     console.print()
     console.print("[bold]Try next[/bold]")
     for line in lines:
