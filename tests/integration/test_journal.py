@@ -30,7 +30,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from tests.factories import make_account, make_trade
@@ -774,9 +773,117 @@ def test_verify_catches_a_flipped_byte_in_a_data_page(tmp_path: Path) -> None:
         assert report.checks["schema_revision"] is True
         assert any(f"page {root}" in problem for problem in report.problems), report.problems
         assert all(problem.strip() for problem in report.problems)
-        # Reading the damaged table fails loudly, never with wrong data.
-        with pytest.raises(sa_exc.DatabaseError, match="malformed"), journal.engine.connect() as db:
+        # Reading the damaged table fails loudly, never with wrong data, and as the domain's
+        # error (chained to the driver's), also through the bare engine.
+        with (
+            pytest.raises(CorruptJournalError, match="malformed") as caught,
+            journal.engine.connect() as db,
+        ):
             db.execute(text("SELECT exec_id, instrument FROM trades NOT INDEXED")).all()
+        assert str(path) in str(caught.value)
+        assert "malformed" in str(caught.value.__cause__)  # the driver's error
+        with pytest.raises(CorruptJournalError), journal.unit_of_work() as uow:
+            list(uow.trades.iter_for_account("ACC1"))
+
+
+def commit_batches(journal: Journal, batches: int, size: int = 50) -> None:
+    """Commit `batches` units of work of `size` trades each (account ACC1 must exist)."""
+    for batch in range(batches):
+        with journal.unit_of_work() as uow:
+            uow.trades.save_many(
+                [
+                    make_trade(f"B{batch:04d}-{index:03d}", instrument=f"SYM{index % 17}")
+                    for index in range(size)
+                ]
+            )
+            uow.commit()
+
+
+def wal_frames_not_in_main_file(path: Path) -> bool:
+    """Whether committed pages still live only in the log (a PASSIVE checkpoint is short)."""
+    conn = raw_connection(path, PASSPHRASE)
+    try:
+        conn.execute("BEGIN")  # hold the current snapshot: the checkpoint cannot pass it
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        other = raw_connection(path, PASSPHRASE)
+        try:
+            _busy, log, done = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            other.close()
+        return bool(log > done)
+    finally:
+        conn.close()
+
+
+def test_verify_is_clean_after_a_reader_held_the_checkpoint_back(tmp_path: Path) -> None:
+    # A reader's snapshot stops checkpoints at its mark; the automatic checkpoints of the
+    # commits then copy only part of the log, leaving stale pages and zero-filled holes in
+    # the main file whose committed versions are in -wal. Those are not damage.
+    path = tmp_path / "journal.db"
+    with Journal.create(path, PASSPHRASE) as journal:
+        save_trades(journal, [], account=True)
+        with journal.unit_of_work() as reader:
+            assert reader.trades.count() == 0
+            commit_batches(journal, 120)
+        before = listing(tmp_path)
+        report = journal.verify()
+        assert report.ok, report.problems
+        assert report.checks["cipher_integrity_check"] is True
+        assert report.checks["integrity_check"] is True
+        assert listing(tmp_path) == before
+        assert trade_count(journal) == 120 * 50
+
+
+def test_verify_is_clean_while_a_reader_holds_the_checkpoint_back(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    with Journal.create(path, PASSPHRASE) as journal:
+        save_trades(journal, [], account=True)
+        with journal.unit_of_work() as reader:
+            assert reader.trades.count() == 0
+            commit_batches(journal, 120)
+            assert wal_frames_not_in_main_file(path)
+            before = listing(tmp_path)
+            report = journal.verify()
+            # The reader still sees its snapshot; verify's temporary copy is gone.
+            assert reader.trades.count() == 0
+        assert listing(tmp_path) == before
+    assert report.ok, report.problems
+    assert report.checks["cipher_integrity_check"] is True
+
+
+def test_verify_names_a_damaged_page_while_a_reader_holds_the_checkpoint_back(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.db"
+    create_with_trades(path)
+    conn = raw_connection(path, PASSPHRASE)
+    try:
+        # A table no write below touches: its page's committed version stays in the file.
+        root = int(
+            conn.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = 'app_defaults'"
+            ).fetchone()[0]
+        )
+    finally:
+        conn.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * 4096 + 1000] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+    with Journal.open(path, PASSPHRASE) as journal:
+        with journal.unit_of_work() as reader:
+            assert reader.trades.count() == 1
+            commit_batches(journal, 120)
+            assert wal_frames_not_in_main_file(path)
+            before = listing(tmp_path)
+            report = journal.verify()
+        assert listing(tmp_path) == before
+    assert not report.ok
+    assert report.checks["cipher_integrity_check"] is False
+    assert any(
+        problem.startswith("cipher_integrity_check:") and f"page {root}" in problem
+        for problem in report.problems
+    ), report.problems
 
 
 def test_verify_reports_dangling_foreign_keys(tmp_path: Path) -> None:

@@ -9,20 +9,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from tests.factories import make_account, make_trade
 from zorivest_core.application.ports import UnitOfWork
-from zorivest_core.domain.errors import ConflictError, DuplicateError
+from zorivest_core.domain.entities import Trade
+from zorivest_core.domain.errors import ConflictError, DuplicateError, StorageFullError
 from zorivest_infra.database.models import Base
 from zorivest_infra.database.repositories import SqlAlchemyTradeRepository
 from zorivest_infra.database.unit_of_work import (
     SqlAlchemyUnitOfWork,
+    TransactionLostError,
     UnitOfWorkError,
     make_session_factory,
 )
@@ -208,12 +211,43 @@ def test_a_transaction_the_database_dropped_ends_and_the_original_error_propagat
         with pytest.raises(BoomError) as caught:
             fail_after_losing_the_transaction()
         assert caught.value is error
+        assert any("ALL uncommitted work" in note for note in error.__notes__)
         session = uow._session
         assert session is not None
         assert not session.in_transaction()
+        # Work after the loss is possible, but committing it alone would pass the lost
+        # "LOST" off as saved: commit() refuses until rollback().
         uow.trades.save(make_trade("AFTER"))
+        with pytest.raises(TransactionLostError, match="nothing was committed") as refused:
+            uow.commit()
+        assert refused.value.__cause__ is error
+        with pytest.raises(TransactionLostError):
+            uow.commit()
+        uow.rollback()
+        uow.trades.save(make_trade("AGAIN"))
         uow.commit()
-    assert stored_trades(session_factory) == ["AFTER"]
+    assert stored_trades(session_factory) == ["AGAIN"]
+
+
+def test_a_failed_write_that_keeps_the_transaction_does_not_block_commit(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    with_account(uow)
+    with uow:
+        uow.trades.save(make_trade("KEPT"))
+        repo = uow.trades
+        assert isinstance(repo, SqlAlchemyTradeRepository)
+
+        def fail_inside_the_savepoint() -> None:
+            with repo._atomic("failing alone") as connection:
+                connection.execute(text("SELECT 1"))
+                raise BoomError("only this write failed")
+
+        with pytest.raises(BoomError) as caught:
+            fail_inside_the_savepoint()
+        assert not getattr(caught.value, "__notes__", None)
+        uow.commit()
+    assert stored_trades(session_factory) == ["KEPT"]
 
 
 def test_a_failing_rollback_on_exit_does_not_hide_the_blocks_error(
@@ -249,6 +283,93 @@ def test_the_session_is_closed_and_its_connection_returned(
     assert not session.in_transaction()
     if isinstance(backend_engine.pool, QueuePool):  # the in-memory engine has one static one
         assert backend_engine.pool.checkedout() == 0
+
+
+# -- storage full -----------------------------------------------------------------------
+
+
+class PageCap:
+    """`PRAGMA max_page_count` for every new pooled connection (it is per connection)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pages: int | None = None
+        event.listen(engine, "connect", self._on_connect)
+
+    def set(self, pages: int | None) -> None:
+        self.pages = pages
+        self.engine.dispose()  # pooled connections keep the cap they were opened with
+
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        if self.pages is not None:
+            dbapi_connection.execute(f"PRAGMA max_page_count = {int(self.pages)}")
+
+
+@pytest.fixture(params=["sqlcipher", "sqlite-file"])
+def file_engine(request: pytest.FixtureRequest, tmp_path: Path, fast_kdf: None) -> Iterator[Engine]:
+    from zorivest_infra.database.engine import create_encrypted_engine, create_engine_from_url
+
+    path = tmp_path / "full.db"
+    if request.param == "sqlcipher":
+        engine = create_encrypted_engine(path, "storage full passphrase")
+    else:
+        engine = create_engine_from_url(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _bulk(count: int) -> list[Trade]:
+    return [make_trade(f"BULK{n:06d}", instrument=f"INSTRUMENT-{n:06d}") for n in range(count)]
+
+
+def _full_unit_of_work(engine: Engine) -> tuple[SqlAlchemyUnitOfWork, sessionmaker[Session]]:
+    """A unit of work on `engine` with an account stored and room for a few pages only."""
+    factory = make_session_factory(engine)
+    uow = SqlAlchemyUnitOfWork(factory)
+    with_account(uow)
+    with engine.connect() as conn:
+        pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+    PageCap(engine).set(pages + 8)
+    return uow, factory
+
+
+def test_storage_full_loses_the_whole_unit_of_work_and_commit_refuses(
+    file_engine: Engine,
+) -> None:
+    uow, factory = _full_unit_of_work(file_engine)
+    with uow:
+        uow.trades.save(make_trade("EARLY"))
+        with pytest.raises(StorageFullError) as full:
+            uow.trades.save_many(_bulk(5000))
+        # SQLite rolled back the whole transaction: the error says so, not "nothing was
+        # written" about the failed write alone.
+        assert "ALL uncommitted work of this unit of work is lost" in str(full.value)
+        assert isinstance(full.value.__cause__, DBAPIError)
+        with pytest.raises(StorageFullError, match="nothing was committed") as refused:
+            uow.commit()
+        assert refused.value.__cause__ is full.value
+        uow.trades.save(make_trade("AFTER-THE-LOSS"))
+        with pytest.raises(StorageFullError):  # still refused: the loss is not forgotten
+            uow.commit()
+        uow.rollback()
+        uow.trades.save(make_trade("REDONE"))
+        uow.commit()
+    assert stored_trades(factory) == ["REDONE"]
+
+
+def test_storage_full_refusal_ends_with_the_block(file_engine: Engine) -> None:
+    uow, factory = _full_unit_of_work(file_engine)
+    with uow:
+        uow.trades.save(make_trade("EARLY"))
+        with pytest.raises(StorageFullError):
+            uow.trades.save_many(_bulk(5000))
+    with uow:
+        uow.trades.save(make_trade("NEXT-BLOCK"))
+        uow.commit()
+    assert stored_trades(factory) == ["NEXT-BLOCK"]
 
 
 # -- threads ----------------------------------------------------------------------------

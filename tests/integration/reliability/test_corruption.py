@@ -153,14 +153,6 @@ def test_truncated_or_zeroed_file_raises_corrupt_journal_error(
     assert PASSPHRASE not in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product gap: a read through a repository that hits a damaged page raises a raw "
-        "sqlalchemy.exc.DatabaseError ('database disk image is malformed'), not "
-        "CorruptJournalError (only Journal.open/verify translate it)"
-    ),
-)
 def test_reading_a_damaged_page_raises_corrupt_journal_error(
     pristine: bytes, write_journal: Callable[[bytes], Path]
 ) -> None:
@@ -183,16 +175,6 @@ def test_reading_a_damaged_page_raises_corrupt_journal_error(
     assert hit
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: Journal.verify() runs PRAGMA cipher_integrity_check on the main file "
-        "while committed pages still live only in the -wal (checkpoint held back by a "
-        "reader); the unwritten (zero) pages of the main file are reported as 'HMAC "
-        "verification failed for page N' on a healthy journal "
-        "(zorivest_infra/journal.py Journal._verify_sqlite/_cipher_check)"
-    ),
-)
 def test_verify_is_clean_on_a_healthy_journal_with_an_unchecked_wal(
     tmp_path: Path, same_kdf: None
 ) -> None:

@@ -170,16 +170,6 @@ def test_full_journal_keeps_committed_data_and_recovers(
     record_property("batches_before_full", written)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: SQLite rolls the WHOLE transaction back on SQLITE_FULL; the repository "
-        "then rolls the session back too (_base._roll_back_savepoint), but the unit of work "
-        "carries on: work saved earlier in the same unit of work is silently gone and a "
-        "later commit() succeeds, committing nothing (zorivest_infra/database/"
-        "repositories/_base.py, unit_of_work.py commit)"
-    ),
-)
 def test_storage_full_never_silently_drops_earlier_work_of_the_unit_of_work(
     journal: Journal,
 ) -> None:

@@ -39,6 +39,7 @@ import datetime as dt
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -58,6 +59,7 @@ from zorivest_core.domain.errors import (
     CorruptJournalError,
     DuplicateError,
     EncryptionUnavailableError,
+    InvalidPassphraseError,
     NotFoundError,
     SchemaVersionError,
     ValidationError,
@@ -101,6 +103,7 @@ _TIMESTAMP_FORMAT: Final = "%Y%m%dT%H%M%SZ"
 _TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SIDE_SUFFIXES: Final = ("-wal", "-shm", "-journal")
 _MAX_NAME_ATTEMPTS: Final = 100
+_COPY_CHUNK: Final = 1 << 20
 
 
 # ---------------------------------------------------------------------------------------------
@@ -827,11 +830,17 @@ class Journal:
         """Check the journal and report every problem found (nothing is repaired).
 
         Encrypted file: ``PRAGMA cipher_integrity_check`` (the HMAC of every page of the
-        file), ``PRAGMA integrity_check`` (b-trees, indexes, constraints, also of pages
-        still in the write-ahead log), ``PRAGMA foreign_key_check``, and whether the
-        schema is at the newest revision. A plain SQLite URL gets the same minus the cipher
-        check; PostgreSQL (which enforces foreign keys itself) gets a check for foreign-key
-        constraints that are not validated, and the revision check.
+        journal's committed state, see `_cipher_check`), ``PRAGMA integrity_check``
+        (b-trees, indexes, constraints, also of pages still in the write-ahead log),
+        ``PRAGMA foreign_key_check``, and whether the schema is at the newest revision. A
+        plain SQLite URL gets the same minus the cipher check; PostgreSQL (which enforces
+        foreign keys itself) gets a check for foreign-key constraints that are not
+        validated, and the revision check.
+
+        Safe while the journal is in use: readers and writers carry on. While other
+        readers hold the write-ahead log back, the cipher check works on a temporary copy
+        beside the journal (mode 0600, encrypted, removed afterwards), which needs as much
+        free space as the journal and its log.
 
         Returns:
             The report; ``ok`` is True when every check passed.
@@ -854,14 +863,21 @@ class Journal:
         dbapi: Any
         if self._key is not None and self._path is not None:
             try:
-                dbapi = open_keyed_connection(self._path, self._key)
+                dbapi = open_keyed_connection(self._path, self._key, check_salt=False)
             except ZorivestError as error:
                 checks["open"] = False
                 problems.append(f"open: {error}")
                 return
             checks["open"] = True
             close: Callable[[], None] = dbapi.close
-            _run_check(checks, problems, "cipher_integrity_check", lambda: _cipher_check(dbapi))
+            dbapi.isolation_level = None  # `_cipher_check` begins and ends its snapshot itself
+            path, key = self._path, self._key
+            _run_check(
+                checks,
+                problems,
+                "cipher_integrity_check",
+                lambda: _cipher_check(dbapi, path, key),
+            )
         else:
             raw = self._engine.raw_connection()
             dbapi = raw.driver_connection
@@ -1020,7 +1036,7 @@ def _copy_encrypted(src: Path, dest: Path, key: JournalKey) -> None:
     with _published(dest) as temporary:
         target = open_keyed_connection(temporary, key, create=True)
         try:
-            source = open_keyed_connection(src, key)
+            source = open_keyed_connection(src, key, check_salt=False)
             try:
                 source.backup(target)
             finally:
@@ -1198,7 +1214,7 @@ def _run_check(
 ) -> None:
     try:
         found = check()
-    except (sa_exc.SQLAlchemyError, sqlite3.Error, ZorivestError) as error:
+    except (sa_exc.SQLAlchemyError, sqlite3.Error, ZorivestError, OSError) as error:
         found = [f"{name}: could not complete ({_short(error)})"]
     except Exception as error:
         if not isinstance(error, _driver_error()):
@@ -1214,9 +1230,91 @@ def _short(error: BaseException) -> str:
     return message.splitlines()[0] if message else type(error).__name__
 
 
-def _cipher_check(conn: Any) -> list[str]:
-    rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+def _cipher_check(conn: CipherConnection, path: Path, key: JournalKey) -> list[str]:
+    """Check the HMAC of every page of the journal's committed state, naming failed pages.
+
+    ``PRAGMA cipher_integrity_check`` reads the main file only. In WAL mode the committed
+    version of a page may live only in ``-wal`` until a checkpoint copies it over; while a
+    reader holds the checkpoint back, the main file has stale pages and, where a later page
+    was already copied, zero-filled holes, whose HMACs fail although the journal is
+    healthy. So:
+
+    1. `conn` begins a read transaction. From then on no checkpoint (of any connection)
+       can copy a frame newer than its snapshot into the main file.
+    2. A second connection runs a PASSIVE checkpoint (it never waits for anyone). If it
+       copied every frame of the log, the main file is exactly the snapshot of `conn`
+       and stays so while the snapshot is held: the check runs on the main file.
+    3. Otherwise (other readers hold the log back, or writers went on) the check runs on
+       a copy: the main file and then the log are copied byte for byte (ciphertext; a
+       checkpoint can only have rewritten pages whose frames are still in the log, so the
+       copy's own checkpoint restores them), the copy is checkpointed and checked, and
+       removed. Page numbers are the journal's.
+
+    The backup API is no substitute: it re-encrypts a page that fails to decrypt as a
+    page of zeros, so the copy would authenticate.
+    """
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if _checkpoint_complete(path, key):
+            rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+        else:
+            rows = _cipher_check_copy(path, key)
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
     return [f"cipher_integrity_check: {row[0]}" for row in rows]
+
+
+def _checkpoint_complete(path: Path, key: JournalKey) -> bool:
+    """Run a PASSIVE checkpoint; whether every frame of the log is now in the main file."""
+    other = open_keyed_connection(path, key, check_salt=False)
+    try:
+        busy, log_frames, checkpointed = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        other.close()
+    # (0, -1, -1) outside WAL mode: the main file is all there is.
+    return bool(busy == 0 and log_frames == checkpointed)
+
+
+def _cipher_check_copy(path: Path, key: JournalKey) -> list[tuple[str]]:
+    """``cipher_integrity_check`` of a checkpointed copy of the journal and its log.
+
+    Call it while holding a read transaction on the journal (see `_cipher_check`).
+    """
+    scratch = path.with_name(f".{path.name}.verify-{os.urandom(6).hex()}")
+    _create_private_file(scratch)  # 0600; refuses an existing file (which is not ours)
+    try:
+        _copy_bytes(path, scratch)
+        wal = Path(f"{path}-wal")
+        if _file_size(wal):
+            scratch_wal = Path(f"{scratch}-wal")
+            _create_private_file(scratch_wal)
+            _copy_bytes(wal, scratch_wal)
+        try:
+            copy = open_keyed_connection(scratch, key)
+        except (CorruptJournalError, InvalidPassphraseError):
+            # The key opened the journal itself, so the copy's first pages are damaged.
+            return [("the first pages (header or schema) fail authentication",)]
+        try:
+            copy.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            rows: list[tuple[str]] = copy.execute("PRAGMA cipher_integrity_check").fetchall()
+        finally:
+            copy.close()
+    finally:
+        _remove_files(scratch)
+    return rows
+
+
+def _copy_bytes(src: Path, dest: Path) -> None:
+    """Copy `src` byte for byte into the existing (private, empty) file `dest`.
+
+    Caveat: closing this descriptor of the journal releases the POSIX locks SQLite holds
+    on it in this process. Within the process verify's read transaction still pins the
+    WAL; a second process using the journal at that instant would not see those locks.
+    """
+    with open(src, "rb") as source, open(dest, "wb") as target:
+        shutil.copyfileobj(source, target, _COPY_CHUNK)
 
 
 def _integrity_check(conn: Any) -> list[str]:

@@ -653,6 +653,7 @@ def open_keyed_connection(
     *,
     create: bool = False,
     check_same_thread: bool = False,
+    check_salt: bool = True,
 ) -> CipherConnection:
     """Open a connection to an encrypted journal with an already derived key.
 
@@ -668,6 +669,10 @@ def open_keyed_connection(
             be missing (it is created with mode 0600) or empty.
         check_same_thread: Passed to the driver; ``False`` lets a pool hand the connection to
             another thread (use one connection per thread at a time).
+        check_salt: Read the file's header first to classify it and compare its salt with
+            ``key.salt``. Pass False once the journal is open in this process (pooled and
+            helper connections): closing a file descriptor of the journal releases every
+            POSIX lock this process holds on it, including SQLite's own.
 
     Returns:
         An open ``sqlcipher3`` connection (typed as :data:`CipherConnection`).
@@ -685,7 +690,7 @@ def open_keyed_connection(
     created = False
     if create:
         created = _prepare_new_file(path)
-    else:
+    elif check_salt:
         file_salt = read_journal_salt(path)
         if file_salt != key.salt:
             # The key was derived for another file (e.g. the file was replaced).

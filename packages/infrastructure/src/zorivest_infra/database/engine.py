@@ -2,7 +2,9 @@
 
 Both apply the project's connection settings (foreign keys on, WAL, busy timeout on SQLite)
 and make SQLAlchemy, not the driver, own transactions, so `BEGIN`/`SAVEPOINT` behave as
-written and a unit of work reads one consistent snapshot.
+written and a unit of work reads one consistent snapshot. Both also make every statement
+that meets a damaged database raise `CorruptJournalError` (chained to the driver error)
+instead of a bare driver error (`zorivest_infra.database.errors.corruption_error`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool, StaticPool
 
 from zorivest_core.domain.errors import EncryptionUnavailableError, ValidationError
@@ -22,6 +24,7 @@ from zorivest_infra.database.connection import (
     key_for_new_journal,
     open_keyed_connection,
 )
+from zorivest_infra.database.errors import corruption_error
 
 # SQLite connections are cheap; a journal opened by many threads should not queue on a
 # small pool. Connections beyond POOL_SIZE are closed when returned.
@@ -39,6 +42,25 @@ def _driver_owns_no_transactions(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+def _corruption_raises_domain_error(
+    engine: Engine, *, path: str | None = None, keyed: bool = False
+) -> None:
+    """Make a damaged database raise `CorruptJournalError` on every statement of `engine`.
+
+    SQLAlchemy calls ``handle_error`` listeners for every failing statement and for
+    failures while connecting; an exception raised by the listener replaces its
+    ``DBAPIError`` and is chained to the driver error (``raise ... from``). Every other
+    error is left alone: constraint and storage errors are translated where the
+    operation is known (`translated_errors`).
+    """
+
+    @event.listens_for(engine, "handle_error")
+    def _translate_corruption(context: ExceptionContext) -> None:
+        error = corruption_error(context.original_exception, path=path, keyed=keyed)
+        if error is not None:
+            raise error
 
 
 def create_encrypted_engine(
@@ -90,7 +112,9 @@ def engine_for_key(path: str | os.PathLike[str], key: JournalKey, *, create: boo
         if first is not None:
             connection, first = first, None
             return connection
-        return open_keyed_connection(file_path, key)
+        # The first connection classified the file; later ones must not open it outside
+        # SQLite, which would drop the locks SQLite holds on it (see open_keyed_connection).
+        return open_keyed_connection(file_path, key, check_salt=False)
 
     engine = create_engine(
         "sqlite://",
@@ -101,6 +125,7 @@ def engine_for_key(path: str | os.PathLike[str], key: JournalKey, *, create: boo
         max_overflow=MAX_OVERFLOW,
     )
     _driver_owns_no_transactions(engine)
+    _corruption_raises_domain_error(engine, path=file_path, keyed=True)
     return engine
 
 
@@ -127,6 +152,9 @@ def create_engine_from_url(url: str, **kwargs: Any) -> Engine:
             apply_sqlite_settings(dbapi_connection)
 
         _driver_owns_no_transactions(engine)
+        _corruption_raises_domain_error(
+            engine, path=None if in_memory else os.path.abspath(str(parsed.database))
+        )
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
@@ -149,6 +177,7 @@ def create_engine_from_url(url: str, **kwargs: Any) -> Engine:
             finally:
                 dbapi_connection.autocommit = autocommit
 
+        _corruption_raises_domain_error(pg_engine)
         return pg_engine
     raise ValidationError(
         f"url: unsupported database {backend!r}; use sqlite:// or postgresql+psycopg://",

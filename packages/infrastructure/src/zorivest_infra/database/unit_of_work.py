@@ -11,6 +11,12 @@ After `commit()` the block may go on working in a new transaction, which needs i
 `commit()`. The session is closed when the block ends, and every repository of the block
 then refuses use (`UnitOfWorkError`), also one kept in a variable.
 
+A failed write costs only itself, unless the database rolled back the whole transaction
+(SQLite does so on a full disk, for one): the write's error then says that all uncommitted
+work of the block is lost, `commit()` refuses (`StorageFullError` or `TransactionLostError`)
+rather than commit what came after as if nothing had happened, and `rollback()` lets the
+block start again.
+
 One instance can be used for many blocks one after the other (each block gets a fresh
 session), but never for two at once: entering an active unit of work raises, whether
 nested or from another thread. Give each thread its own unit of work.
@@ -50,9 +56,20 @@ from zorivest_core.application.ports import (
 )
 from zorivest_infra.database import repositories
 from zorivest_infra.database.errors import translated_errors
-from zorivest_infra.database.repositories._base import UnitOfWorkError, mark_session_closed
+from zorivest_infra.database.repositories._base import (
+    TransactionLostError,
+    UnitOfWorkError,
+    clear_transaction_lost,
+    mark_session_closed,
+    transaction_lost,
+)
 
-__all__ = ["SqlAlchemyUnitOfWork", "UnitOfWorkError", "make_session_factory"]
+__all__ = [
+    "SqlAlchemyUnitOfWork",
+    "TransactionLostError",
+    "UnitOfWorkError",
+    "make_session_factory",
+]
 
 _REPOSITORIES: Final[tuple[tuple[str, Callable[[Session], object]], ...]] = (
     ("trades", repositories.SqlAlchemyTradeRepository),
@@ -179,6 +196,7 @@ class SqlAlchemyUnitOfWork:
             if exc is None:
                 raise
         finally:
+            clear_transaction_lost(session)
             mark_session_closed(session)
             self._unbind_repositories("the unit of work has ended; use `with uow:` again")
             try:
@@ -193,18 +211,32 @@ class SqlAlchemyUnitOfWork:
             UnitOfWorkError: Called outside the block.
             DuplicateError, ConflictError, StorageFullError: The database refused the
                 commit (everything since the last commit is rolled back).
+            StorageFullError, TransactionLostError: Nothing is committed because the
+                database had already rolled back the whole transaction when a write of
+                this block failed (a full disk gives `StorageFullError`; chained to that
+                write's error). It refuses until `rollback()` is called.
         """
         session = self._require_session("commit()")
+        lost = transaction_lost(session)
+        if lost is not None:
+            # Committing now would commit only what came after the loss, as if the work
+            # before it had been saved.
+            raise lost.commit_refused() from lost.error
         with translated_errors("committing"):
             session.commit()
 
     def rollback(self) -> None:
         """Discard the block's work since the last commit; the block may go on.
 
+        Also ends the refusal of `commit()` after the database rolled back the block's
+        transaction by itself.
+
         Raises:
             UnitOfWorkError: Called outside the block.
         """
-        self._require_session("rollback()").rollback()
+        session = self._require_session("rollback()")
+        session.rollback()
+        clear_transaction_lost(session)
 
     def _require_session(self, action: str) -> Session:
         session = self._session

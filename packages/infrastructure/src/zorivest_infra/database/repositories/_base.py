@@ -23,6 +23,14 @@ When a unit of work ends it marks its session closed (`mark_session_closed`); fr
 every use of a repository built on that session raises `UnitOfWorkError`, instead of
 silently starting a new transaction on a closed session.
 
+A failed write normally costs only its own savepoint. But SQLite rolls back the WHOLE
+transaction by itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM,
+SQLITE_INTERRUPT, ...; see "Response To Errors Within A Transaction" in SQLite's docs), and a
+broken connection loses it on any backend. `_atomic` notices (the savepoint is gone), says
+so in the error it raises, and records it on the session (`transaction_lost`): the unit of
+work's `commit()` then refuses instead of committing whatever came after, and its
+`rollback()` clears the record. Earlier work of the unit of work is never dropped silently.
+
 Caveat: on a plain `create_engine("sqlite://")` with the stdlib driver's default
 transaction handling (the seed's own test fixture), SQLite savepoints do not nest inside the
 driver's implicit transaction, so a released savepoint there commits. The project's engines
@@ -33,7 +41,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from itertools import islice
 from typing import Final, TypeVar
 
@@ -42,21 +51,31 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
 from zorivest_core.domain import validation as v
-from zorivest_core.domain.errors import NotFoundError
-from zorivest_infra.database.errors import translated_errors
+from zorivest_core.domain.errors import (
+    CorruptJournalError,
+    NotFoundError,
+    StorageFullError,
+    ZorivestError,
+)
+from zorivest_infra.database.errors import TRANSACTION_LOST_NOTE, translate, translated_errors
 
 __all__ = [
     "LIKE_ESCAPE",
     "SESSION_CLOSED_KEY",
+    "TRANSACTION_LOST_KEY",
+    "LostTransaction",
     "SqlAlchemyRepository",
+    "TransactionLostError",
     "UnitOfWorkError",
     "check_limit",
     "chunked",
+    "clear_transaction_lost",
     "contains_pattern",
     "escape_like",
     "mark_session_closed",
     "not_found",
     "table_of",
+    "transaction_lost",
     "utc_now",
 ]
 
@@ -77,9 +96,66 @@ class UnitOfWorkError(RuntimeError):
     """
 
 
+TRANSACTION_LOST_KEY: Final = "zorivest.transaction_lost"
+"""Key in `Session.info` of the `LostTransaction` record (see `transaction_lost`)."""
+
+
+class TransactionLostError(UnitOfWorkError):
+    """`commit()` refused: the database had rolled back the unit of work's transaction.
+
+    Raised (chained to the error that cost the transaction) when that error was not a
+    `StorageFullError`, which is raised as such. Nothing was committed; call
+    `rollback()` and redo the work.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class LostTransaction:
+    """The database rolled back a session's whole transaction while a write failed.
+
+    Attributes:
+        context: The write that failed (e.g. "saving trades in bulk").
+        error: The error raised for it.
+    """
+
+    context: str
+    error: BaseException
+
+    def commit_refused(self) -> ZorivestError | TransactionLostError:
+        """The error `commit()` raises instead of committing (chain it to `error`)."""
+        message = (
+            f"nothing was committed: the database rolled back this unit of work's whole "
+            f"transaction when {self.context} failed ({type(self.error).__name__}), so all "
+            "of its uncommitted work from before that is lost; call rollback(), then redo it"
+        )
+        if isinstance(self.error, StorageFullError):
+            return StorageFullError(message)
+        return TransactionLostError(message)
+
+
 def mark_session_closed(session: Session) -> None:
     """Make every repository built on `session` refuse further use."""
     session.info[SESSION_CLOSED_KEY] = True
+
+
+def transaction_lost(session: Session) -> LostTransaction | None:
+    """The record of a transaction the database rolled back under `session`, if any.
+
+    Set by a repository write that found its transaction gone; it stays until
+    `clear_transaction_lost` (the unit of work's `rollback()`).
+    """
+    record = session.info.get(TRANSACTION_LOST_KEY)
+    return record if isinstance(record, LostTransaction) else None
+
+
+def clear_transaction_lost(session: Session) -> None:
+    """Forget a lost transaction (after the session's transaction was rolled back)."""
+    session.info.pop(TRANSACTION_LOST_KEY, None)
+
+
+def _record_transaction_lost(session: Session, context: str, error: BaseException) -> None:
+    # The first loss is the one that matters: it took the unit of work's earlier work.
+    session.info.setdefault(TRANSACTION_LOST_KEY, LostTransaction(context, error))
 
 
 class SqlAlchemyRepository:
@@ -120,9 +196,14 @@ class SqlAlchemyRepository:
 
         On success the savepoint is released (pending ORM state is flushed first); on any
         exception it is rolled back, so nothing of the block remains, and the exception
-        propagates (a database error as its domain error, chained). If the database has
-        ended the whole transaction itself (SQLite does on SQLITE_FULL), the session's
-        transaction is rolled back too and the original error still propagates.
+        propagates (a database error as its domain error, chained).
+
+        If the database has ended the whole transaction itself (SQLite does on
+        SQLITE_FULL, for one), the savepoint is gone with everything written before it
+        in the same transaction. The session's transaction is then rolled back too, the
+        loss is recorded on the session (`transaction_lost`, so the unit of work's
+        `commit()` refuses), and the error says so: a translated error in its message, any
+        other exception in a note (`BaseException.add_note`).
 
         Args:
             context: What is being done, for error messages (e.g. "saving trade X1").
@@ -133,13 +214,23 @@ class SqlAlchemyRepository:
         session = self._session
         with translated_errors(context):
             savepoint = session.begin_nested()
-            try:
-                yield session.connection()
-                savepoint.commit()
-            except BaseException:
-                if savepoint.is_active:
-                    _roll_back_savepoint(session, savepoint)
-                raise
+        try:
+            yield session.connection()
+            savepoint.commit()
+        except BaseException as error:
+            lost = savepoint.is_active and not _roll_back_savepoint(session, savepoint)
+            domain_error = (
+                translate(error, context=context, transaction_lost=lost)
+                if isinstance(error, sa_exc.DBAPIError)
+                else None
+            )
+            if lost:
+                _record_transaction_lost(session, context, domain_error or error)
+                if domain_error is None:
+                    error.add_note(f"while {context}: {TRANSACTION_LOST_NOTE}")
+            if domain_error is not None:
+                raise domain_error from error
+            raise
 
     def _flush(self, context: str) -> None:
         """Flush pending ORM changes now, translating constraint errors at the call."""
@@ -147,20 +238,25 @@ class SqlAlchemyRepository:
             self._session.flush()
 
 
-def _roll_back_savepoint(session: Session, savepoint: SessionTransaction) -> None:
-    """Roll back to a savepoint; if the database has ended the whole transaction, end it.
+def _roll_back_savepoint(session: Session, savepoint: SessionTransaction) -> bool:
+    """Roll back to a savepoint; False when the whole transaction was gone (then ended).
 
     SQLite rolls back the entire transaction by itself on some errors (SQLITE_FULL, an
     interrupt, I/O errors), and a broken connection loses it too. The savepoint is then
-    gone and `ROLLBACK TO SAVEPOINT` fails; that failure must not replace the error being
-    raised. The session's transaction is rolled back as well, so the session never goes on
-    believing in a transaction the database no longer has (later statements would run in
-    autocommit mode).
+    gone and `ROLLBACK TO SAVEPOINT` fails ("no such savepoint"); that failure must not
+    replace the error being raised. A savepoint that still exists proves its transaction
+    does, so this is also the test for a lost transaction. When it is lost, the session's
+    transaction is rolled back as well, so the session never goes on believing in a
+    transaction the database no longer has (later statements would run in autocommit
+    mode); failing to end it cleanly (a dead connection) changes nothing for the caller.
     """
     try:
         savepoint.rollback()
-    except sa_exc.DBAPIError:
-        session.rollback()
+    except (sa_exc.DBAPIError, CorruptJournalError):
+        with suppress(sa_exc.DBAPIError, CorruptJournalError):
+            session.rollback()
+        return False
+    return True
 
 
 def table_of(model: type[DeclarativeBase]) -> Table:
