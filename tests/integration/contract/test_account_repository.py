@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import BASE_TIME, make_account, make_trade
+from tests.integration.contract._rows import add_plan, raw_count
 from zorivest_core.application.ports import AccountRepository
 from zorivest_core.domain.entities import Account
 from zorivest_core.domain.enums import AccountType
@@ -21,7 +22,6 @@ from zorivest_infra.database.models import (
     BalanceSnapshotModel,
     BankTransactionModel,
     RoundTripModel,
-    TradePlanModel,
 )
 from zorivest_infra.database.repositories import (
     SqlAlchemyAccountRepository,
@@ -44,11 +44,6 @@ def repo(backend_session: Session) -> SqlAlchemyAccountRepository:
 def fresh_get(session_factory: sessionmaker[Session], account_id: str) -> Account | None:
     with session_factory() as fresh:
         return SqlAlchemyAccountRepository(fresh).get(account_id)
-
-
-def raw_count(session_factory: sessionmaker[Session], table: str) -> int:
-    with session_factory() as fresh:
-        return int(fresh.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
 
 
 def test_repository_satisfies_its_port(repo: SqlAlchemyAccountRepository) -> None:
@@ -162,15 +157,7 @@ def test_delete_removes_an_unused_account_and_clears_its_plans(
 ) -> None:
     repo.save(make_account("GONE"))
     repo.save(make_account("STAY"))
-    backend_session.execute(
-        insert(TradePlanModel).values(
-            ticker="AAPL",
-            direction="BOT",
-            conviction="low",
-            account_id="GONE",
-            created_at=BASE_TIME,
-        )
-    )
+    add_plan(backend_session, ticker="AAPL", account_id="GONE")
     backend_session.commit()
 
     repo.delete("GONE")

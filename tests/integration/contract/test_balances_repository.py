@@ -6,10 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import BASE_TIME, make_account
+from tests.factories import BASE_TIME
+from tests.integration.contract._rows import add_account, count_rows, dialect_of, raw_count
 from zorivest_core.domain.entities import BalanceSnapshot
 from zorivest_core.domain.errors import ConflictError, NotFoundError, ValidationError
 from zorivest_infra.database.models import AccountModel
@@ -17,18 +18,6 @@ from zorivest_infra.database.repositories.balances import SqlAlchemyBalanceSnaps
 
 EST = dt.timezone(dt.timedelta(hours=-5))
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
-
-
-def add_account(session: Session, account_id: str = "ACC1") -> None:
-    account = make_account(account_id)
-    session.execute(
-        insert(AccountModel).values(
-            account_id=account.account_id,
-            name=account.name,
-            account_type=account.account_type.value,
-            created_at=account.created_at,
-        )
-    )
 
 
 @pytest.fixture
@@ -78,7 +67,7 @@ def test_money_is_stored_exactly(
     raw = backend_session.execute(
         text("SELECT balance FROM balance_snapshots WHERE id = :id"), {"id": snapshot_id}
     ).scalar_one()
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert raw == -12345678  # a scaled integer, not REAL
     else:
         assert raw == Decimal("-12.345678")
@@ -146,10 +135,7 @@ def test_update_and_delete(
     repo.update(
         BalanceSnapshot(id=snapshot_id, account_id="ACC1", datetime=BASE_TIME, balance=Decimal(2))
     )
-    stored = backend_session.execute(
-        text("SELECT COUNT(*) FROM balance_snapshots WHERE id = :id"), {"id": snapshot_id}
-    ).scalar_one()
-    assert stored == 1
+    assert count_rows(backend_session, "balance_snapshots", f"WHERE id = {snapshot_id}") == 1
     got = repo.get(snapshot_id)
     assert got is not None
     assert got.balance == Decimal(2)
@@ -175,5 +161,4 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(BalanceSnapshot(account_id="ACC1", datetime=BASE_TIME, balance=Decimal(1)))
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM balance_snapshots")).scalar_one() == 0
+    assert raw_count(session_factory, "balance_snapshots") == 0

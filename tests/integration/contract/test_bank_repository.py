@@ -12,10 +12,11 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import BASE_TIME, make_account
+from tests.factories import BASE_TIME
+from tests.integration.contract._rows import add_account, dialect_of, raw_count
 from zorivest_core.domain.bank import compute_dedup_hash, statement_dedup_hashes
 from zorivest_core.domain.entities import BankImportConfig, BankTransaction
 from zorivest_core.domain.enums import BalanceSource, TransactionCategory
@@ -25,25 +26,12 @@ from zorivest_core.domain.errors import (
     NotFoundError,
     ValidationError,
 )
-from zorivest_infra.database.models import AccountModel
 from zorivest_infra.database.repositories.bank import (
     SqlAlchemyBankImportConfigRepository,
     SqlAlchemyBankTransactionRepository,
 )
 
 CET = dt.timezone(dt.timedelta(hours=1))
-
-
-def add_account(session: Session, account_id: str = "ACC1") -> None:
-    account = make_account(account_id)
-    session.execute(
-        insert(AccountModel).values(
-            account_id=account.account_id,
-            name=account.name,
-            account_type=account.account_type.value,
-            created_at=account.created_at,
-        )
-    )
 
 
 @pytest.fixture
@@ -164,7 +152,7 @@ def test_round_trip_of_every_field(
     assert stored.date.tzinfo == dt.UTC
     assert stored.date == dt.datetime(2024, 2, 29, 23, 30, tzinfo=dt.UTC)
     assert (raw[1], raw[2]) == ("wire_out", "ofx_import")
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert raw[0] == -999999999999999999
 
 
@@ -279,8 +267,7 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.import_batch([line("A"), line("B")], import_batch_id="x")
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM bank_transactions")).scalar_one() == 0
+    assert raw_count(session_factory, "bank_transactions") == 0
 
 
 # -- import configs ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import BASE_TIME
+from tests.integration.contract._rows import dialect_of, raw_count
 from zorivest_core.domain.entities import BrokerConfig
 from zorivest_core.domain.enums import RoutingType
 from zorivest_core.domain.errors import DuplicateError, NotFoundError
@@ -67,7 +68,7 @@ def test_round_trip_of_every_field(
     assert json.loads(raw[0]) == {"equities": 4, "futures": {"ES": 20.5}, "note": "ünïcode"}
     assert json.loads(raw[1]) == []
     assert json.loads(raw[2])["post"] is None
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert raw[3] == 25000000001
 
 
@@ -107,5 +108,4 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(full_config())
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM broker_configs")).scalar_one() == 0
+    assert raw_count(session_factory, "broker_configs") == 0

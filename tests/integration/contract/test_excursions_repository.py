@@ -7,43 +7,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import make_account, make_trade
+from tests.integration.contract._rows import add_trade, count_rows, dialect_of, raw_count
 from zorivest_core.domain.entities import ExcursionMetrics
 from zorivest_core.domain.errors import ConflictError, DuplicateError, NotFoundError
-from zorivest_infra.database.models import AccountModel, TradeModel
+from zorivest_infra.database.models import TradeModel
 from zorivest_infra.database.repositories.excursions import SqlAlchemyExcursionRepository
 
 PST = dt.timezone(dt.timedelta(hours=-8))
-
-
-def add_trade(session: Session, exec_id: str, account_id: str = "ACC1") -> None:
-    if session.get(AccountModel, account_id) is None:
-        account = make_account(account_id)
-        session.execute(
-            insert(AccountModel).values(
-                account_id=account_id,
-                name=account.name,
-                account_type=account.account_type.value,
-                created_at=account.created_at,
-            )
-        )
-    trade = make_trade(exec_id, account_id=account_id)
-    session.execute(
-        insert(TradeModel).values(
-            exec_id=trade.exec_id,
-            time=trade.time,
-            instrument=trade.instrument,
-            action=trade.action.value,
-            quantity=trade.quantity,
-            price=trade.price,
-            account_id=trade.account_id,
-            commission=trade.commission,
-            realized_pnl=trade.realized_pnl,
-        )
-    )
 
 
 @pytest.fixture
@@ -85,7 +58,7 @@ def test_round_trip_of_every_field(
     assert stored == metrics
     assert stored.computed_at is not None
     assert stored.computed_at.tzinfo == dt.UTC
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert tuple(raw) == (-1, -12500000)
     else:
         assert tuple(raw) == (Decimal("-0.000001"), Decimal("-12.5"))
@@ -112,7 +85,7 @@ def test_update_and_delete(repo: SqlAlchemyExcursionRepository, backend_session:
     assert repo.get("T1") == changed
     repo.delete("T1")
     assert repo.get("T1") is None
-    assert backend_session.execute(text("SELECT COUNT(*) FROM excursion_metrics")).scalar() == 0
+    assert count_rows(backend_session, "excursion_metrics") == 0
 
 
 def test_deleting_the_trade_deletes_its_metrics(
@@ -134,5 +107,4 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(full_metrics())
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM excursion_metrics")).scalar_one() == 0
+    assert raw_count(session_factory, "excursion_metrics") == 0

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import BASE_TIME
+from tests.integration.contract._rows import dialect_of, raw_count
 from zorivest_core.domain.entities import IdentifierMapping
 from zorivest_core.domain.enums import IdentifierType
 from zorivest_core.domain.errors import DuplicateError, ValidationError
@@ -71,7 +72,7 @@ def test_round_trip_of_every_field(
     assert stored == dataclasses.replace(full, id=full_id)
     assert stored.resolved_at.tzinfo == dt.UTC
     assert raw[0] == "isin"
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert raw[1] == 1
 
 
@@ -145,5 +146,4 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(mapping())
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM identifier_cache")).scalar_one() == 0
+    assert raw_count(session_factory, "identifier_cache") == 0

@@ -8,10 +8,11 @@ from typing import Any, Final
 
 import pytest
 from PIL import Image
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import BASE_TIME, make_account, make_stored_image, make_trade, png_bytes
+from tests.factories import BASE_TIME, make_stored_image, make_trade, png_bytes
+from tests.integration.contract._rows import add_account, add_plan, add_report, raw_count
 from zorivest_core.application.ports import ImageRepository
 from zorivest_core.domain.entities import ImageAttachment
 from zorivest_core.domain.enums import ImageOwnerType
@@ -21,7 +22,6 @@ from zorivest_core.domain.errors import (
     NotFoundError,
     ValidationError,
 )
-from zorivest_infra.database.models import AccountModel, TradePlanModel, TradeReportModel
 from zorivest_infra.database.repositories import (
     SqlAlchemyImageRepository,
     SqlAlchemyTradeRepository,
@@ -52,15 +52,7 @@ def jpeg_rotated(width: int = 64, height: int = 32) -> bytes:
 
 @pytest.fixture
 def session(backend_session: Session) -> Session:
-    account = make_account()
-    backend_session.execute(
-        insert(AccountModel).values(
-            account_id=account.account_id,
-            name=account.name,
-            account_type=account.account_type.value,
-            created_at=account.created_at,
-        )
-    )
+    add_account(backend_session)
     trades = SqlAlchemyTradeRepository(backend_session)
     trades.save(make_trade("TRADE1"))
     trades.save(make_trade("TRADE2"))
@@ -72,31 +64,6 @@ def session(backend_session: Session) -> Session:
 @pytest.fixture
 def repo(session: Session) -> SqlAlchemyImageRepository:
     return SqlAlchemyImageRepository(session)
-
-
-def add_report(session: Session, exec_id: str = "TRADE1") -> int:
-    return int(
-        session.execute(
-            insert(TradeReportModel)
-            .values(trade_id=exec_id, created_at=BASE_TIME)
-            .returning(TradeReportModel.id)
-        ).scalar_one()
-    )
-
-
-def add_plan(session: Session) -> int:
-    return int(
-        session.execute(
-            insert(TradePlanModel)
-            .values(ticker="AAPL", direction="BOT", conviction="low", created_at=BASE_TIME)
-            .returning(TradePlanModel.id)
-        ).scalar_one()
-    )
-
-
-def count_images(session_factory: sessionmaker[Session]) -> int:
-    with session_factory() as fresh:
-        return int(fresh.execute(text("SELECT COUNT(*) FROM images")).scalar_one())
 
 
 def test_repository_satisfies_its_port(repo: SqlAlchemyImageRepository) -> None:
@@ -173,7 +140,7 @@ def test_invalid_bytes_are_refused_before_anything_is_written(
     with pytest.raises(InvalidImageError):
         repo.save("TRADE1", make_stored_image(data))
     session.commit()
-    assert count_images(session_factory) == 0
+    assert raw_count(session_factory, "images") == 0
 
 
 def test_data_is_required(repo: SqlAlchemyImageRepository) -> None:
@@ -184,7 +151,7 @@ def test_data_is_required(repo: SqlAlchemyImageRepository) -> None:
 def test_reports_and_plans_own_images_by_their_id(
     repo: SqlAlchemyImageRepository, session: Session
 ) -> None:
-    report_id = add_report(session)
+    report_id = add_report(session, "TRADE1")
     plan_id = add_plan(session)
     on_report = repo.save(str(report_id), make_stored_image(), owner_type=ImageOwnerType.REPORT)
     on_plan = repo.save(str(plan_id), make_stored_image(), owner_type="plan")  # type: ignore[arg-type]
@@ -217,7 +184,7 @@ def test_a_missing_owner_is_a_conflict(
     with pytest.raises(ConflictError, match=owner_id):
         repo.save(owner_id, make_stored_image(), owner_type=owner_type)
     session.commit()
-    assert count_images(session_factory) == 1
+    assert raw_count(session_factory, "images") == 1
     assert repo.get(kept) is not None
 
 
@@ -324,7 +291,7 @@ def test_delete_and_delete_for_owner(
     assert repo.delete_for_owner(ImageOwnerType.REPORT, "TRADE2") == 0
     session.commit()
 
-    assert count_images(session_factory) == 1
+    assert raw_count(session_factory, "images") == 1
     assert repo.get(kept) is not None
 
 
@@ -333,7 +300,7 @@ def test_rolled_back_images_leave_nothing(
 ) -> None:
     repo.save("TRADE1", make_stored_image())
     session.rollback()
-    assert count_images(session_factory) == 0
+    assert raw_count(session_factory, "images") == 0
 
 
 def test_image_mapping_reads_full_and_listed_rows() -> None:

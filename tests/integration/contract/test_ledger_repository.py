@@ -6,42 +6,15 @@ import dataclasses
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import make_account, make_trade
+from tests.integration.contract._rows import add_trade, count_rows, dialect_of, raw_count
 from zorivest_core.domain.entities import LedgerEntry
 from zorivest_core.domain.enums import FeeType
 from zorivest_core.domain.errors import ConflictError, NotFoundError, ValidationError
-from zorivest_infra.database.models import AccountModel, TradeModel
+from zorivest_infra.database.models import TradeModel
 from zorivest_infra.database.repositories.ledger import SqlAlchemyLedgerRepository
-
-
-def add_trade(session: Session, exec_id: str, account_id: str = "ACC1") -> None:
-    if session.get(AccountModel, account_id) is None:
-        account = make_account(account_id)
-        session.execute(
-            insert(AccountModel).values(
-                account_id=account_id,
-                name=account.name,
-                account_type=account.account_type.value,
-                created_at=account.created_at,
-            )
-        )
-    trade = make_trade(exec_id, account_id=account_id)
-    session.execute(
-        insert(TradeModel).values(
-            exec_id=trade.exec_id,
-            time=trade.time,
-            instrument=trade.instrument,
-            action=trade.action.value,
-            quantity=trade.quantity,
-            price=trade.price,
-            account_id=trade.account_id,
-            commission=trade.commission,
-            realized_pnl=trade.realized_pnl,
-        )
-    )
 
 
 @pytest.fixture
@@ -78,7 +51,7 @@ def test_round_trip_of_every_field(
             text("SELECT amount, currency FROM transaction_ledger ORDER BY id")
         ).all()
     assert minimal == dataclasses.replace(entry(amount="999999999999.999999"), id=minimal_id)
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert [tuple(row) for row in raw] == [(-1, "EUR"), (999999999999999999, "USD")]
     else:
         assert [row[0] for row in raw] == [Decimal("-0.000001"), Decimal("999999999999.999999")]
@@ -130,7 +103,7 @@ def test_totals_are_exact_and_computed_per_fee_type(
     raw = backend_session.execute(
         text("SELECT SUM(amount) FROM transaction_ledger WHERE fee_type = 'commission'")
     ).scalar_one()
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert raw == 1_600_000
     else:
         assert Decimal(raw) == Decimal("1.6")
@@ -160,7 +133,7 @@ def test_entries_per_trade_in_saved_order_and_cascade(
     assert repo.list_for_trade("T1") == []
     assert repo.get(second) is None
     assert repo.count() == 1
-    assert backend_session.execute(text("SELECT COUNT(*) FROM transaction_ledger")).scalar() == 1
+    assert count_rows(backend_session, "transaction_ledger") == 1
 
 
 def test_rollback_leaves_nothing(
@@ -172,5 +145,4 @@ def test_rollback_leaves_nothing(
     repo.save(entry())
     repo.save_many([entry(), entry()])
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM transaction_ledger")).scalar_one() == 0
+    assert raw_count(session_factory, "transaction_ledger") == 0

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import BASE_TIME
+from tests.integration.contract._rows import raw_count
 from zorivest_core.domain.entities import MarketProviderSetting
 from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
 from zorivest_infra.database.repositories.market_providers import (
@@ -202,6 +203,4 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(full_setting(), api_key=API_KEY)
     backend_session.rollback()
-    with session_factory() as fresh:
-        count = fresh.execute(text("SELECT COUNT(*) FROM market_provider_settings")).scalar_one()
-        assert count == 0
+    assert raw_count(session_factory, "market_provider_settings") == 0

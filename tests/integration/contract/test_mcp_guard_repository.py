@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.integration.contract._rows import count_rows
 from zorivest_core.domain.entities import McpGuardState
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.database.models import McpGuardModel
@@ -109,8 +110,7 @@ def test_update_round_trips_every_field(
         updated_at=stored.updated_at,
     )
     assert raw_guard(backend_session) == (1, True, "manual", 1, 2**31 - 1)
-    count = backend_session.execute(text("SELECT COUNT(*) FROM mcp_guard")).scalar_one()
-    assert count == 1
+    assert count_rows(backend_session, "mcp_guard") == 1
 
 
 def test_rollback_restores_the_previous_state(

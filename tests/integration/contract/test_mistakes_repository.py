@@ -7,44 +7,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import BASE_TIME, make_account, make_trade
+from tests.factories import BASE_TIME
+from tests.integration.contract._rows import add_trade, count_rows, dialect_of, raw_count
 from zorivest_core.domain.entities import MistakeEntry
 from zorivest_core.domain.enums import MistakeCategory
 from zorivest_core.domain.errors import ConflictError, NotFoundError, ValidationError
-from zorivest_infra.database.models import AccountModel, TradeModel
+from zorivest_infra.database.models import TradeModel
 from zorivest_infra.database.repositories.mistakes import SqlAlchemyMistakeRepository
 
 BRT = dt.timezone(dt.timedelta(hours=-3))
-
-
-def add_trade(session: Session, exec_id: str, account_id: str = "ACC1") -> None:
-    if session.get(AccountModel, account_id) is None:
-        account = make_account(account_id)
-        session.execute(
-            insert(AccountModel).values(
-                account_id=account_id,
-                name=account.name,
-                account_type=account.account_type.value,
-                created_at=account.created_at,
-            )
-        )
-    trade = make_trade(exec_id, account_id=account_id)
-    session.execute(
-        insert(TradeModel).values(
-            exec_id=trade.exec_id,
-            time=trade.time,
-            instrument=trade.instrument,
-            action=trade.action.value,
-            quantity=trade.quantity,
-            price=trade.price,
-            account_id=trade.account_id,
-            commission=trade.commission,
-            realized_pnl=trade.realized_pnl,
-        )
-    )
 
 
 @pytest.fixture
@@ -95,7 +69,7 @@ def test_round_trip_of_every_field(
     assert stored == dataclasses.replace(full, id=full_id)
     assert stored.created_at.tzinfo == dt.UTC
     assert raw[0] == "revenge_trade"
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert raw[1] == -999999999999999999
 
 
@@ -137,7 +111,7 @@ def test_cost_totals_are_exact_per_category(
     raw = backend_session.execute(
         text("SELECT SUM(estimated_cost) FROM mistake_entries WHERE category = 'no_stop'")
     ).scalar_one()
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert raw == 999999999999999999
     else:
         assert Decimal(raw) == Decimal("999999999999.999999")
@@ -160,7 +134,7 @@ def test_per_trade_listing_update_and_cascade(
     assert repo.count() == 1
     assert repo.get(other) is not None
     repo.delete(other)
-    assert backend_session.execute(text("SELECT COUNT(*) FROM mistake_entries")).scalar() == 0
+    assert count_rows(backend_session, "mistake_entries") == 0
 
 
 def test_rollback_leaves_nothing(
@@ -171,5 +145,4 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(mistake())
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM mistake_entries")).scalar_one() == 0
+    assert raw_count(session_factory, "mistake_entries") == 0

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import BASE_TIME
+from tests.integration.contract._rows import raw_count
 from zorivest_core.domain.entities import OptionsStrategy
 from zorivest_core.domain.enums import StrategyType
 from zorivest_core.domain.errors import NotFoundError, ValidationError
@@ -121,5 +122,4 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(full_strategy())
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM options_strategies")).scalar_one() == 0
+    assert raw_count(session_factory, "options_strategies") == 0

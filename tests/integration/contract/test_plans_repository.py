@@ -7,44 +7,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import BASE_TIME, make_account, make_trade
+from tests.factories import BASE_TIME
+from tests.integration.contract._rows import add_trade, dialect_of, raw_count
 from zorivest_core.domain.entities import TradePlan
 from zorivest_core.domain.enums import ConvictionLevel, PlanStatus, TradeAction
 from zorivest_core.domain.errors import ConflictError, NotFoundError, ValidationError
-from zorivest_infra.database.models import AccountModel, TradeModel
+from zorivest_infra.database.models import TradeModel
 from zorivest_infra.database.repositories.plans import SqlAlchemyTradePlanRepository
 
 JST = dt.timezone(dt.timedelta(hours=9))
-
-
-def add_trade(session: Session, exec_id: str, account_id: str = "ACC1") -> None:
-    if session.get(AccountModel, account_id) is None:
-        account = make_account(account_id)
-        session.execute(
-            insert(AccountModel).values(
-                account_id=account_id,
-                name=account.name,
-                account_type=account.account_type.value,
-                created_at=account.created_at,
-            )
-        )
-    trade = make_trade(exec_id, account_id=account_id)
-    session.execute(
-        insert(TradeModel).values(
-            exec_id=trade.exec_id,
-            time=trade.time,
-            instrument=trade.instrument,
-            action=trade.action.value,
-            quantity=trade.quantity,
-            price=trade.price,
-            account_id=trade.account_id,
-            commission=trade.commission,
-            realized_pnl=trade.realized_pnl,
-        )
-    )
 
 
 @pytest.fixture
@@ -104,7 +78,7 @@ def test_round_trip_of_every_field(
     assert stored.created_at.tzinfo == dt.UTC
     assert raw[0] == "active"
     assert raw[1] == "SLD"
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert raw[2] == 1  # 1e-10 as a scaled integer
     else:
         assert raw[2] == Decimal("0.0000000001")
@@ -213,5 +187,4 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(full_plan())
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM trade_plans")).scalar_one() == 0
+    assert raw_count(session_factory, "trade_plans") == 0

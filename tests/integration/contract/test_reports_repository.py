@@ -7,10 +7,11 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import BASE_TIME, make_account, make_trade
+from tests.factories import BASE_TIME
+from tests.integration.contract._rows import add_trade, count_rows, raw_count
 from zorivest_core.domain.entities import TradeReport
 from zorivest_core.domain.errors import (
     ConflictError,
@@ -18,37 +19,10 @@ from zorivest_core.domain.errors import (
     NotFoundError,
     ValidationError,
 )
-from zorivest_infra.database.models import AccountModel, TradeModel
+from zorivest_infra.database.models import TradeModel
 from zorivest_infra.database.repositories.reports import SqlAlchemyTradeReportRepository
 
 CET = dt.timezone(dt.timedelta(hours=1))
-
-
-def add_trade(session: Session, exec_id: str, account_id: str = "ACC1") -> None:
-    if session.get(AccountModel, account_id) is None:
-        account = make_account(account_id)
-        session.execute(
-            insert(AccountModel).values(
-                account_id=account_id,
-                name=account.name,
-                account_type=account.account_type.value,
-                created_at=account.created_at,
-            )
-        )
-    trade = make_trade(exec_id, account_id=account_id)
-    session.execute(
-        insert(TradeModel).values(
-            exec_id=trade.exec_id,
-            time=trade.time,
-            instrument=trade.instrument,
-            action=trade.action.value,
-            quantity=trade.quantity,
-            price=trade.price,
-            account_id=trade.account_id,
-            commission=trade.commission,
-            realized_pnl=trade.realized_pnl,
-        )
-    )
 
 
 @pytest.fixture
@@ -152,8 +126,7 @@ def test_deleting_the_trade_deletes_its_report(
     repo.save(full_report("T2"))
     backend_session.execute(delete(TradeModel).where(TradeModel.exec_id == "T1"))
     assert repo.get(report_id) is None
-    count = backend_session.execute(text("SELECT COUNT(*) FROM trade_reports")).scalar_one()
-    assert count == 1
+    assert count_rows(backend_session, "trade_reports") == 1
 
 
 def test_rollback_leaves_nothing(
@@ -164,5 +137,4 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(full_report())
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM trade_reports")).scalar_one() == 0
+    assert raw_count(session_factory, "trade_reports") == 0

@@ -6,32 +6,24 @@ import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import BASE_TIME, make_account
+from tests.factories import BASE_TIME
+from tests.integration.contract._rows import (
+    add_account,
+    captured_statements,
+    dialect_of,
+    raw_count,
+)
 from zorivest_core.domain.entities import RoundTrip
 from zorivest_core.domain.enums import RoundTripStatus, TradeAction
 from zorivest_core.domain.errors import ConflictError, NotFoundError, ValidationError
-from zorivest_infra.database.models import AccountModel
 from zorivest_infra.database.repositories.round_trips import SqlAlchemyRoundTripRepository
 
 EDT = dt.timezone(dt.timedelta(hours=-4))
-
-
-def add_account(session: Session, account_id: str = "ACC1") -> None:
-    account = make_account(account_id)
-    session.execute(
-        insert(AccountModel).values(
-            account_id=account.account_id,
-            name=account.name,
-            account_type=account.account_type.value,
-            created_at=account.created_at,
-        )
-    )
 
 
 @pytest.fixture
@@ -98,7 +90,7 @@ def test_round_trip_of_every_field(
     assert json.loads(raw[0][1]) == ["X1"]
     assert raw[1][1] is None
     assert [row[3] for row in raw] == ["closed", "open"]
-    if backend_session.get_bind().dialect.name == "sqlite":
+    if dialect_of(backend_session) == "sqlite":
         assert raw[0][2] == 1_000_000_000  # 0.1 at 10 decimal places
 
 
@@ -145,21 +137,10 @@ def test_listing_uses_the_account_instrument_index(
 ) -> None:
     for index in range(20):
         repo.save(trip(f"SYM{index % 5}", index, account_id=("ACC1", "ACC2")[index % 2]))
-    statements: list[str] = []
-    parameters: list[Any] = []
-
-    def capture(*args: Any) -> None:
-        statements.append(str(args[2]))
-        parameters.append(args[3])
-
-    engine = backend_session.get_bind()
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with captured_statements(backend_session) as statements:
         repo.list_for_account("ACC1", instrument="SYM2")
         repo.list_for_account("ACC1")
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    dialect = engine.dialect.name
+    dialect = dialect_of(backend_session)
     if dialect == "postgresql":
         # The planner rightly scans a tiny table; forbid that, and give it statistics, to
         # see which index it would use on a large one.
@@ -167,7 +148,7 @@ def test_listing_uses_the_account_instrument_index(
         backend_session.execute(text("SET LOCAL enable_seqscan = off"))
     cursor = backend_session.connection().connection.dbapi_connection
     assert cursor is not None
-    for statement, params in zip(statements, parameters, strict=True):
+    for statement, params in statements:
         explain = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
         raw = cursor.cursor()
         raw.execute(explain + statement, params)
@@ -183,5 +164,4 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(full_trip())
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM round_trips")).scalar_one() == 0
+    assert raw_count(session_factory, "round_trips") == 0

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.integration.contract._rows import count_rows, raw_count
 from zorivest_core.domain.entities import AppDefault, Setting
 from zorivest_core.domain.enums import SettingValueType as T
 from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
@@ -106,7 +107,7 @@ def test_values_of_the_wrong_type_are_refused_and_nothing_is_stored(
     for key, value in WRONG_VALUES:
         with pytest.raises(ValidationError):
             settings.set(key, value)
-    assert backend_session.execute(text("SELECT COUNT(*) FROM settings")).scalar_one() == 0
+    assert count_rows(backend_session, "settings") == 0
 
 
 def test_values_of_every_type_round_trip(
@@ -231,6 +232,6 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     settings.set("ui.theme", "light")
     backend_session.rollback()
+    assert raw_count(session_factory, "settings") == 0
     with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM settings")).scalar_one() == 0
         assert SqlAlchemySettingsRepository(fresh).resolve("ui.theme") == "dark"

@@ -15,11 +15,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, insert, text
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import BASE_TIME, make_account, make_trade
+from tests.factories import BASE_TIME, make_trade
+from tests.integration.contract._rows import (
+    add_account,
+    add_plan,
+    add_report,
+    captured_statements,
+    dialect_of,
+    raw_count,
+)
 from zorivest_core.application.ports import TradeCursor, TradeRepository
 from zorivest_core.domain.entities import Trade, TradeReport
 from zorivest_core.domain.enums import TradeAction
@@ -31,14 +39,11 @@ from zorivest_core.domain.errors import (
 )
 from zorivest_infra.database.engine import create_engine_from_url
 from zorivest_infra.database.models import (
-    AccountModel,
     Base,
     ExcursionMetricsModel,
     ImageModel,
     MistakeEntryModel,
     TradeModel,
-    TradePlanModel,
-    TradeReportModel,
     TransactionLedgerModel,
 )
 from zorivest_infra.database.repositories import SqlAlchemyTradeRepository
@@ -51,23 +56,6 @@ from zorivest_infra.database.repositories.trades import (
 
 NEW_YORK: Final = ZoneInfo("America/New_York")
 LONDON: Final = ZoneInfo("Europe/London")
-
-
-def add_account(session: Session, account_id: str = "ACC1") -> None:
-    """Insert an account with Core, independently of the repository under test."""
-    account = make_account(account_id)
-    session.execute(
-        insert(AccountModel).values(
-            account_id=account.account_id,
-            name=account.name,
-            account_type=account.account_type.value,
-            created_at=account.created_at,
-        )
-    )
-
-
-def dialect_of(session: Session) -> str:
-    return session.get_bind().dialect.name
 
 
 @pytest.fixture
@@ -85,11 +73,6 @@ def repo(session: Session) -> SqlAlchemyTradeRepository:
 def fresh_get(session_factory: sessionmaker[Session], exec_id: str) -> Trade | None:
     with session_factory() as fresh:
         return SqlAlchemyTradeRepository(fresh).get(exec_id)
-
-
-def raw_count(session_factory: sessionmaker[Session], table: str, where: str = "") -> int:
-    with session_factory() as fresh:
-        return int(fresh.execute(text(f"SELECT COUNT(*) FROM {table} {where}")).scalar_one())
 
 
 def test_repository_satisfies_its_port(repo: SqlAlchemyTradeRepository) -> None:
@@ -289,11 +272,7 @@ def add_dependants(session: Session, exec_id: str) -> int:
     Returns the plan's id.
     """
     now = BASE_TIME
-    report_id = session.execute(
-        insert(TradeReportModel)
-        .values(trade_id=exec_id, setup_quality=4, tags=["a"], created_at=now)
-        .returning(TradeReportModel.id)
-    ).scalar_one()
+    report_id = add_report(session, exec_id, setup_quality=4, tags=["a"])
     image = {"data": b"x", "thumbnail": b"t", "mime_type": "image/png", "created_at": now}
     session.execute(
         insert(ImageModel),
@@ -314,20 +293,7 @@ def add_dependants(session: Session, exec_id: str) -> int:
     session.execute(
         insert(MistakeEntryModel).values(trade_id=exec_id, category="fomo_entry", created_at=now)
     )
-    return int(
-        session.execute(
-            insert(TradePlanModel)
-            .values(
-                ticker="AAPL",
-                direction="BOT",
-                conviction="high",
-                linked_trade_id=exec_id,
-                account_id="ACC1",
-                created_at=now,
-            )
-            .returning(TradePlanModel.id)
-        ).scalar_one()
-    )
+    return add_plan(session, conviction="high", linked_trade_id=exec_id, account_id="ACC1")
 
 
 DEPENDANT_COUNTS: Final = {
@@ -461,15 +427,14 @@ def test_trades_are_listed_with_their_reports(
     repo: SqlAlchemyTradeRepository, session: Session
 ) -> None:
     expected = save_paging_trades(repo)
-    session.execute(
-        insert(TradeReportModel).values(
-            trade_id="P03",
-            setup_quality=5,
-            followed_plan=True,
-            lessons_learned="patience",
-            tags=["breakout", "A+"],
-            created_at=BASE_TIME,
-        )
+    add_report(
+        session,
+        "P03",
+        setup_quality=5,
+        followed_plan=True,
+        lessons_learned="patience",
+        tags=["breakout", "A+"],
+        created_at=BASE_TIME,
     )
 
     listed = repo.list_with_reports("ACC1", limit=30)
@@ -542,22 +507,12 @@ def test_totals_are_exact_sums_computed_in_sql(
     assert repo.count("ACC1") == 1000
 
 
-def test_totals_are_one_query(
-    repo: SqlAlchemyTradeRepository, session: Session, backend_engine: Engine
-) -> None:
+def test_totals_are_one_query(repo: SqlAlchemyTradeRepository, session: Session) -> None:
     repo.save_many(make_trade(f"Q{index}") for index in range(50))
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(backend_engine, "before_cursor_execute", record)
-    try:
+    with captured_statements(session) as statements:
         repo.totals("ACC1")
-    finally:
-        event.remove(backend_engine, "before_cursor_execute", record)
     assert len(statements) == 1
-    assert "sum(" in statements[0].lower()
+    assert "sum(" in statements[0][0].lower()
 
 
 # -- bulk import ---------------------------------------------------------------------------

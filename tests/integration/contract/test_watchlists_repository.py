@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import BASE_TIME
+from tests.integration.contract._rows import captured_statements, count_rows, raw_count
 from zorivest_core.domain.entities import Watchlist, WatchlistItem
 from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
 from zorivest_infra.database.repositories.watchlists import SqlAlchemyWatchlistRepository
@@ -23,21 +21,6 @@ AEST = dt.timezone(dt.timedelta(hours=10))
 @pytest.fixture
 def repo(backend_session: Session) -> SqlAlchemyWatchlistRepository:
     return SqlAlchemyWatchlistRepository(backend_session)
-
-
-@contextmanager
-def counted_statements(session: Session) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = session.get_bind()
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def item(ticker: str, minutes: int = 0, notes: str | None = None) -> WatchlistItem:
@@ -165,8 +148,7 @@ def test_update_replaces_items_and_keeps_the_ids_of_kept_tickers(
     assert after.items[0].added_at == BASE_TIME + dt.timedelta(minutes=30)
     assert after.updated_at is not None
     assert after.updated_at > BASE_TIME
-    count = backend_session.execute(text("SELECT COUNT(*) FROM watchlist_items")).scalar_one()
-    assert count == 2
+    assert count_rows(backend_session, "watchlist_items") == 2
 
     # The number of statements does not grow with the number of items.
     small = Watchlist(name="small", items=[item(f"S{n}") for n in range(2)])
@@ -177,7 +159,7 @@ def test_update_replaces_items_and_keeps_the_ids_of_kept_tickers(
         changed = dataclasses.replace(
             watchlist, id=stored_id, items=[*watchlist.items[1:], item("NEW")]
         )
-        with counted_statements(backend_session) as statements:
+        with captured_statements(backend_session) as statements:
             repo.update(changed)
         counts.append(len(statements))
         reread = repo.get(stored_id)
@@ -213,7 +195,7 @@ def test_list_all_takes_two_queries_whatever_the_size(
                 items=[item(f"T{index}-{n}", n) for n in range(index % 4)],
             )
         )
-    with counted_statements(backend_session) as statements:
+    with captured_statements(backend_session) as statements:
         listed = repo.list_all()
     assert len(statements) == 2
     assert [w.name for w in listed] == [f"List {index:02d}" for index in range(30)]
@@ -229,6 +211,5 @@ def test_rollback_leaves_nothing(
     backend_session.commit()
     repo.save(full_watchlist())
     backend_session.rollback()
-    with session_factory() as fresh:
-        assert fresh.execute(text("SELECT COUNT(*) FROM watchlists")).scalar_one() == 0
-        assert fresh.execute(text("SELECT COUNT(*) FROM watchlist_items")).scalar_one() == 0
+    assert raw_count(session_factory, "watchlists") == 0
+    assert raw_count(session_factory, "watchlist_items") == 0
