@@ -822,7 +822,7 @@ def test_verify_is_clean_after_a_reader_held_the_checkpoint_back(tmp_path: Path)
     path = tmp_path / "journal.db"
     with Journal.create(path, PASSPHRASE) as journal:
         save_trades(journal, [], account=True)
-        with journal.unit_of_work() as reader:
+        with journal.unit_of_work(read_only=True) as reader:
             assert reader.trades.count() == 0
             commit_batches(journal, 120)
         before = listing(tmp_path)
@@ -838,7 +838,7 @@ def test_verify_is_clean_while_a_reader_holds_the_checkpoint_back(tmp_path: Path
     path = tmp_path / "journal.db"
     with Journal.create(path, PASSPHRASE) as journal:
         save_trades(journal, [], account=True)
-        with journal.unit_of_work() as reader:
+        with journal.unit_of_work(read_only=True) as reader:
             assert reader.trades.count() == 0
             commit_batches(journal, 120)
             assert wal_frames_not_in_main_file(path)
@@ -871,7 +871,7 @@ def test_verify_names_a_damaged_page_while_a_reader_holds_the_checkpoint_back(
     path.write_bytes(bytes(data))
 
     with Journal.open(path, PASSPHRASE) as journal:
-        with journal.unit_of_work() as reader:
+        with journal.unit_of_work(read_only=True) as reader:
             assert reader.trades.count() == 1
             commit_batches(journal, 120)
             assert wal_frames_not_in_main_file(path)
@@ -1191,3 +1191,60 @@ def test_journal_module_exports() -> None:
     for name in journal_module.__all__:
         assert hasattr(journal_module, name)
     assert dt.UTC is not None
+
+
+def test_concurrent_writers_that_read_first_queue_instead_of_failing(tmp_path: Path) -> None:
+    """save_many reads before it writes; two such writers must wait for each other.
+
+    With deferred transactions the second writer could not upgrade its read snapshot once
+    the first had committed and failed at once with "database is locked".
+    """
+    path = tmp_path / "j.db"
+    writers, rounds, batch = 3, 8, 40
+    errors: list[BaseException] = []
+    with Journal.create(path, PASSPHRASE) as journal:
+        with journal.unit_of_work() as uow:
+            for index in range(writers):
+                uow.accounts.save(make_account(f"ACC{index}"))
+            uow.commit()
+        start = threading.Barrier(writers)
+
+        def write(index: int) -> None:
+            try:
+                start.wait()
+                for round_number in range(rounds):
+                    trades = [
+                        make_trade(f"W{index}-{round_number}-{n}", account_id=f"ACC{index}")
+                        for n in range(batch)
+                    ]
+                    with journal.unit_of_work() as uow:
+                        assert uow.trades.exists(f"W{index}-0-0") == (round_number > 0)
+                        uow.trades.save_many(trades)
+                        uow.commit()
+            except BaseException as error:  # collected and re-raised in the main thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=write, args=(index,)) for index in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert trade_count(journal) == writers * rounds * batch
+
+
+def test_read_only_unit_of_work_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    create_with_trades(path, count=3)
+    with Journal.open(path, PASSPHRASE) as journal:
+        with journal.unit_of_work() as writer:
+            writer.trades.save(make_trade("PENDING"))  # holds the write lock, uncommitted
+            with journal.unit_of_work(read_only=True) as reader:
+                started = time.monotonic()
+                assert reader.trades.count() == 3  # sees committed data only
+                assert reader.trades.get("PENDING") is None
+                # The busy timeout is 10 s; a reader that queued behind the writer would
+                # have waited for it rather than answering from its snapshot.
+                assert time.monotonic() - started < 5
+        with journal.unit_of_work(read_only=True) as reader:
+            assert reader.trades.count() == 3  # the writer left without commit()

@@ -182,7 +182,7 @@ def test_verify_is_clean_on_a_healthy_journal_with_an_unchecked_wal(
         with journal.unit_of_work() as uow:
             uow.accounts.save(Account(ACCOUNT_ID, "Healthy", AccountType.BROKER))
             uow.commit()
-        reader = journal.unit_of_work()
+        reader = journal.unit_of_work(read_only=True)
         with reader:
             assert reader.trades.count() == 0  # holds a snapshot: checkpoints stop here
             for batch in range(120):

@@ -78,7 +78,7 @@ from zorivest_infra.database.connection import (
     open_keyed_connection,
     read_journal_salt,
 )
-from zorivest_infra.database.engine import create_engine_from_url, engine_for_key
+from zorivest_infra.database.engine import create_engine_from_url, engine_for_key, for_writing
 from zorivest_infra.database.models import Base
 from zorivest_infra.database.unit_of_work import SqlAlchemyUnitOfWork
 from zorivest_infra.secrets import SESSION_API_KEY_CIPHER, ApiKeyCipher, ApiKeyDecryptionError
@@ -632,8 +632,14 @@ class Journal:
         """The schema revision the database is at (the newest, once open succeeded)."""
         return migrations.current_revision(self.engine)
 
-    def unit_of_work(self) -> SqlAlchemyUnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:
         """A new unit of work on this journal (sessions keep objects readable after commit).
+
+        Args:
+            read_only: The block only reads. On an encrypted or SQLite file its transactions
+                then start deferred and never wait for writers; a write transaction takes
+                the write lock when it begins, so concurrent writers queue (up to the busy
+                timeout) instead of failing.
 
         Raises:
             JournalClosedError: The journal is closed.
@@ -641,9 +647,13 @@ class Journal:
         self._require_open()
         # Each block asks the journal for its current session factory, so a unit of work
         # kept across `change_passphrase` uses the new engine (and cipher) in its next block.
-        return SqlAlchemyUnitOfWork(self._new_session)
+        return SqlAlchemyUnitOfWork(self._new_read_session if read_only else self._new_session)
 
     def _new_session(self) -> Session:
+        self._require_open()
+        return self._session_factory(bind=for_writing(self._engine))
+
+    def _new_read_session(self) -> Session:
         self._require_open()
         return self._session_factory()
 

@@ -10,7 +10,7 @@ instead of a bare driver error (`zorivest_infra.database.errors.corruption_error
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
@@ -32,6 +32,22 @@ POOL_SIZE = 5
 MAX_OVERFLOW = 64
 
 
+WRITES: Final = "zorivest_writes"
+"""Execution option: True makes SQLite transactions of that engine/connection IMMEDIATE."""
+
+
+def for_writing(engine: Engine) -> Engine:
+    """The same engine (same pool) whose SQLite transactions take the write lock at BEGIN.
+
+    A deferred transaction that reads first and writes later (every idempotent import does)
+    cannot be upgraded once another writer has committed: it fails at once with "database
+    is locked" instead of waiting out the busy timeout. Beginning IMMEDIATE makes
+    concurrent writers queue instead. Plain connections of the engine stay deferred, so
+    readers never wait for each other or for a writer.
+    """
+    return engine.execution_options(**{WRITES: True})
+
+
 def _driver_owns_no_transactions(engine: Engine) -> None:
     """Let SQLAlchemy emit BEGIN itself (the pysqlite recipe for correct transactions)."""
 
@@ -41,7 +57,8 @@ def _driver_owns_no_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        writes = connection.get_execution_options().get(WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _corruption_raises_domain_error(
