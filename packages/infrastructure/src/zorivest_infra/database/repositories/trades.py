@@ -129,6 +129,7 @@ _RAW_TRADES: Final = table("trades", *(column(name) for name in TRADE_COLUMNS))
 # One fixed statement for every chunk (shorter lists are padded with NULL): compiled once,
 # and prepared once by the driver.
 _SELECT_STORED_KEYS: Final = tuple(f"e{index}" for index in range(SAVE_MANY_CHUNK_SIZE))
+_GET_STORED: Final = select(*_RAW_TRADES.c).where(_RAW_TRADES.c.exec_id == bindparam("exec_id"))
 _SELECT_STORED: Final = select(*_RAW_TRADES.c).where(
     _RAW_TRADES.c.exec_id.in_([bindparam(key) for key in _SELECT_STORED_KEYS])
 )
@@ -225,7 +226,23 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
 
     def get(self, exec_id: str) -> Trade | None:
         """The trade with this exec_id, or None."""
-        row = self._connection().execute(_GET, {"exec_id": exec_id}).first()
+        connection = self._connection()
+        codec = _bulk_codec(connection.dialect)
+        if codec.decode is not None:
+            # The hot primary-key lookup (SQLite): SQLAlchemy's per-statement execution
+            # cost four times the indexed lookup itself, so the statement runs on the
+            # session's own driver connection, in its transaction, and the proven decoder
+            # replaces per-column result processing.
+            parameters = (exec_id,) if codec.positional else {"exec_id": exec_id}
+            driver = connection.connection.driver_connection
+            try:
+                stored = driver.execute(codec.get_sql, parameters).fetchone()  # type: ignore[union-attr]
+            except Exception:
+                # Re-running the read through SQLAlchemy raises the error as every other
+                # statement does (wrapped, handle_error's domain translation, chained).
+                stored = connection.exec_driver_sql(codec.get_sql, parameters).first()
+            return None if stored is None else codec.decode(stored)
+        row = connection.execute(_GET, {"exec_id": exec_id}).first()
         return None if row is None else trade_from_row(row)
 
     def exists(self, exec_id: str) -> bool:
@@ -548,6 +565,9 @@ class _BulkCodec:
         positional: Whether the driver takes tuples (else dicts keyed by parameter name).
         zeros: The bound zero of commission and realized_pnl, standing in for NULL when a
             stored row is compared.
+        decode: A stored row of driver values as a `Trade`, when proven equal to the column
+            types' own result conversion (SQLite); else None.
+        get_sql: The SELECT of one stored row by exec_id, in the driver's parameter style.
     """
 
     encode: Callable[[Trade], tuple[Any, ...]]
@@ -555,6 +575,8 @@ class _BulkCodec:
     select_sql: str
     positional: bool
     zeros: tuple[Any, Any]
+    decode: Callable[[Sequence[Any]], Trade] | None
+    get_sql: str
 
     def stored(self, connection: Connection, exec_ids: list[str]) -> dict[str, tuple[Any, ...]]:
         """The stored rows of these exec_ids (at most a chunk), in driver values."""
@@ -595,6 +617,21 @@ _ZERO_TRADE: Final = Trade(
     quantity=Decimal(1),
     price=_ZERO,
     account_id="zero",
+)
+
+_DECODE_PROBES: Final = (
+    _ZERO_TRADE,
+    Trade(
+        exec_id="probe",
+        time=dt.datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC),
+        instrument="PRB",
+        action=TradeAction.SLD,
+        quantity=Decimal("0.0000000001"),
+        price=Decimal("99999999.9999999999"),
+        account_id="probe",
+        commission=Decimal("-0.000001"),
+        realized_pnl=Decimal("-999999999999.999999"),
+    ),
 )
 
 _CODECS: weakref.WeakKeyDictionary[Dialect, _BulkCodec] = weakref.WeakKeyDictionary()
@@ -699,6 +736,53 @@ def _scaled_encoder(
     return encode
 
 
+def _scaled_decoder(
+    quantity: int, price: int, commission: int, pnl: int
+) -> Callable[[Sequence[Any]], Trade]:
+    """Decode a stored SQLite row as the column types would (see `_decoding_proven`).
+
+    Spelled out for the primary-key lookup, where SQLAlchemy's per-column result
+    processing was a sizeable share of the call.
+    """
+    canonical = v.canonical
+
+    def decode(row: Sequence[Any]) -> Trade:
+        exec_id, time, instrument, action, q, p, account_id, c, r = row
+        return Trade.restore(
+            exec_id=exec_id,
+            time=dt.datetime.fromisoformat(time).replace(tzinfo=dt.UTC),
+            instrument=instrument,
+            action=_ACTIONS[action],
+            quantity=canonical(Decimal(q).scaleb(-quantity)),
+            price=canonical(Decimal(p).scaleb(-price)),
+            account_id=account_id,
+            commission=_ZERO if c is None else canonical(Decimal(c).scaleb(-commission)),
+            realized_pnl=_ZERO if r is None else canonical(Decimal(r).scaleb(-pnl)),
+        )
+
+    return decode
+
+
+def _decoding_proven(
+    decode: Callable[[Sequence[Any]], Trade],
+    encode: Callable[[Trade], tuple[Any, ...]],
+    dialect: Dialect,
+) -> bool:
+    """Whether `decode` equals the column types' result conversion on probe trades."""
+    processors = [
+        _TRADES.c[name].type.dialect_impl(dialect).result_processor(dialect, None) or _identity
+        for name in TRADE_COLUMNS
+    ]
+    for probe in _DECODE_PROBES:
+        stored = encode(probe)
+        typed = trade_from_row(
+            [convert(value) for convert, value in zip(processors, stored, strict=True)]
+        )
+        if decode(stored) != typed or typed != probe:
+            return False
+    return True
+
+
 def _bulk_codec(dialect: Dialect) -> _BulkCodec:
     codec = _CODECS.get(dialect)
     if codec is not None:
@@ -707,10 +791,14 @@ def _bulk_codec(dialect: Dialect) -> _BulkCodec:
     price = _proven_scale("price", dialect)
     commission = _proven_scale("commission", dialect)
     pnl = _proven_scale("realized_pnl", dialect)
+    decode: Callable[[Sequence[Any]], Trade] | None = None
     if quantity is None or price is None or commission is None or pnl is None:
         encode = _generic_encoder(dialect)
     elif _iso_time_proven(dialect):
         encode = _scaled_encoder(quantity, price, commission, pnl)
+        scaled_decode = _scaled_decoder(quantity, price, commission, pnl)
+        if _decoding_proven(scaled_decode, encode, dialect):
+            decode = scaled_decode
     else:  # pragma: no cover - only if the time column's storage format changes
         encode = _generic_encoder(dialect)
     inserting = insert(_RAW_TRADES).compile(dialect=dialect, column_keys=list(TRADE_COLUMNS))
@@ -727,6 +815,8 @@ def _bulk_codec(dialect: Dialect) -> _BulkCodec:
         select_sql=selecting.string,
         positional=positional,
         zeros=encode(_ZERO_TRADE)[7:],
+        decode=decode,
+        get_sql=_GET_STORED.compile(dialect=dialect).string,
     )
     _CODECS[dialect] = codec
     return codec
