@@ -191,7 +191,10 @@ def account_list(
     On a server database: `zorivest account list --url URL`
     """
     target, _ = resolve(journal, url, [], [])
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with (
+        open_journal(target, passphrase_file) as opened,
+        opened.unit_of_work(read_only=True) as uow,
+    ):
         accounts = uow.accounts.list_all()
         counts = {account.account_id: uow.trades.count(account.account_id) for account in accounts}
     if as_json:
@@ -409,7 +412,10 @@ def trades(
     timezone = csv_import.zone_from_name(zone)
     lower = _bound(since, timezone, "--since", upper=False)
     upper = _bound(until, timezone, "--until", upper=True)
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with (
+        open_journal(target, passphrase_file) as opened,
+        opened.unit_of_work(read_only=True) as uow,
+    ):
         if account is not None and not uow.accounts.exists(account):
             raise NotFoundError(f"no account {account!r} in {target.shown}")
         found = list_trades(uow, account_id=account, since=lower, until=upper, limit=limit or None)
@@ -492,7 +498,10 @@ def images(
     On a server database: `zorivest images --url URL EXEC_ID`
     """
     target, (trade_id,) = resolve(journal, url, [exec_id], ["EXEC_ID"])
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with (
+        open_journal(target, passphrase_file) as opened,
+        opened.unit_of_work(read_only=True) as uow,
+    ):
         if not uow.trades.exists(trade_id):
             raise NotFoundError(f"no trade with exec_id {trade_id!r}")
         found = uow.images.get_for_trade(trade_id)
@@ -542,7 +551,10 @@ def thumbnail(
     parent = out_path.parent if str(out_path.parent) else Path()
     if not parent.is_dir():
         raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with (
+        open_journal(target, passphrase_file) as opened,
+        opened.unit_of_work(read_only=True) as uow,
+    ):
         webp = uow.images.get_thumbnail(identifier, max_size=size)
     out_path.write_bytes(webp)
     _say(f"Wrote {out_path} ({len(webp):,} bytes, WebP, at most {size}x{size}).")

@@ -346,7 +346,7 @@ def run_demo(
             _save(uow, data, shots, _reports(picks), result)
             uow.commit()
         result.save_seconds = time.perf_counter() - tick
-        _read_back(journal.unit_of_work(), result)
+        _read_back(journal.unit_of_work(read_only=True), result)
     finally:
         journal.close()
     _write_side_files(directory, result, shots)
