@@ -536,11 +536,12 @@ CRASH_CHILD = textwrap.dedent(
     import os, signal, sys
     from zorivest_infra.database import connection
     from zorivest_infra import journal as journal_module
+    from zorivest_infra.journal import rekey as rekey_module
 
     connection.KDF_PARAMETERS = connection.KdfParameters(
         time_cost=1, memory_cost_kib=1024, parallelism=1, hash_len=32
     )
-    real_checkpoint = journal_module._checkpoint
+    real_checkpoint = rekey_module._checkpoint
     calls = []
 
     def checkpoint(conn, path):
@@ -549,7 +550,7 @@ CRASH_CHILD = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
         real_checkpoint(conn, path)
 
-    journal_module._checkpoint = checkpoint
+    rekey_module._checkpoint = checkpoint
     journal = journal_module.Journal.open(sys.argv[1], sys.argv[2])
     journal.change_passphrase(sys.argv[3])
     """

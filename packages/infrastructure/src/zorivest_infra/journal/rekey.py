@@ -1,0 +1,125 @@
+"""Changing a journal's passphrase: the re-key of the file and of its stored API keys.
+
+`Journal.change_passphrase` uses ``PRAGMA rekey`` with a new key under a new salt, in WAL
+mode, in ONE transaction that also re-encrypts the stored market-provider API keys (see
+that method for the crash behaviour). This module holds the mechanics on a raw SQLCipher
+connection: checkpointing the log around the re-key, running the pragma without leaking
+the key literal, re-encrypting the API keys, and checking that the header took the new
+salt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from zorivest_core.domain.errors import ConflictError, CorruptJournalError, ZorivestError
+from zorivest_infra.database.connection import (
+    CipherConnection,
+    JournalKey,
+    classify_open_error,
+    open_keyed_connection,
+    read_journal_salt,
+)
+from zorivest_infra.journal.wal import _settle_wal
+from zorivest_infra.secrets import ApiKeyCipher, ApiKeyDecryptionError
+
+_log = logging.getLogger("zorivest_infra.journal")  # one logger for the whole package
+
+
+def _checked_out(engine: Engine) -> int:
+    checked_out = getattr(engine.pool, "checkedout", None)
+    return int(checked_out()) if callable(checked_out) else 0
+
+
+def _rekey(path: Path, old: JournalKey, new: JournalKey) -> None:
+    conn = open_keyed_connection(path, old)
+    try:
+        conn.isolation_level = None
+        _checkpoint(conn, path)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _reencrypt_api_keys(conn, old, new)
+            _run_rekey(conn, path, new)
+            # SQLCipher commits the rewrite itself; this ends the (now empty) transaction.
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(Exception):
+                    conn.execute("ROLLBACK")
+            raise
+        _checkpoint(conn, path)
+    finally:
+        conn.close()
+    _settle_wal(path)
+    if read_journal_salt(path) != new.salt:
+        raise ConflictError(
+            f"journal {path} was re-keyed but its header still shows the old salt: another "
+            "process has it open; close it there, then open the journal with the NEW passphrase"
+        )
+
+
+def _checkpoint(conn: CipherConnection, path: Path) -> None:
+    row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if row is not None and row[0]:
+        raise ConflictError(
+            f"journal {path} is in use by another connection or process; close it and retry"
+        )
+
+
+def _run_rekey(conn: CipherConnection, path: Path, new: JournalKey) -> None:
+    """``PRAGMA rekey`` with the new 96-hex literal, leaking the literal nowhere.
+
+    A driver error is replaced by one without context (SQLite's messages can quote the
+    statement), and the statement text is dropped before leaving the frame.
+    """
+    statement = f'PRAGMA rekey = "{new.pragma_literal(include_salt=True)}"'
+    error: ZorivestError | None = None
+    try:
+        conn.execute(statement)
+    except Exception as exc:  # any driver error; its message may quote key text
+        error = classify_open_error(exc, path) or CorruptJournalError(
+            f"SQLCipher could not re-key journal {path}; the old passphrase still opens it"
+        )
+    finally:
+        del statement
+    if error is not None:
+        raise error
+
+
+def _reencrypt_api_keys(conn: CipherConnection, old: JournalKey, new: JournalKey) -> None:
+    """Re-encrypt ``market_provider_settings.encrypted_api_key`` under the new key's cipher."""
+    table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'market_provider_settings'"
+    ).fetchone()
+    if table is None:
+        return
+    rows = conn.execute(
+        "SELECT provider_name, encrypted_api_key FROM market_provider_settings "
+        "WHERE encrypted_api_key IS NOT NULL"
+    ).fetchall()
+    if not rows:
+        return
+    old_cipher = ApiKeyCipher.from_journal_key(old)
+    new_cipher = ApiKeyCipher.from_journal_key(new)
+    for provider, stored in rows:
+        if not ApiKeyCipher.is_encrypted(stored):
+            _log.warning("API key of provider %r is not encrypted; left as it is", provider)
+            continue
+        try:
+            plain = old_cipher.decrypt(stored)
+        except ApiKeyDecryptionError:
+            _log.warning(
+                "API key of provider %r cannot be decrypted with this journal's key; left as it is",
+                provider,
+            )
+            continue
+        conn.execute(
+            "UPDATE market_provider_settings SET encrypted_api_key = ? WHERE provider_name = ?",
+            (new_cipher.encrypt(plain), provider),
+        )
+        del plain

@@ -1,0 +1,255 @@
+"""Checking a journal: `VerifyReport` and the checks behind `Journal.verify`.
+
+An encrypted file gets SQLCipher's HMAC check of every page of its committed state (aware
+of the write-ahead log, see `_cipher_check`), SQLite's integrity and foreign-key checks,
+and the schema-revision check; a plain SQLite database the same minus the cipher check;
+PostgreSQL a check for foreign-key constraints that are not validated, and the revision
+check. Each check runs on its own; one that cannot complete is reported as a problem, and
+nothing is ever repaired.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Engine, text
+from sqlalchemy import exc as sa_exc
+
+from zorivest_core.domain.errors import (
+    CorruptJournalError,
+    InvalidPassphraseError,
+    SchemaVersionError,
+    ZorivestError,
+)
+from zorivest_infra.database import migrations
+from zorivest_infra.database.connection import CipherConnection, JournalKey, open_keyed_connection
+from zorivest_infra.journal.driver import _driver_error
+from zorivest_infra.journal.files import _create_private_file, _file_size, _remove_files
+
+_COPY_CHUNK: Final = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What `Journal.verify` found.
+
+    Attributes:
+        ok: True when every check ran and found nothing.
+        problems: One human-readable line per problem (e.g. ``cipher_integrity_check:
+            HMAC verification failed for page 6``); empty when ``ok``.
+        checks: Each check that ran, by name, with whether it passed. Names:
+            ``open``, ``cipher_integrity_check``, ``integrity_check``,
+            ``foreign_key_check``, ``schema_revision`` (which ones run depends on the
+            backend).
+    """
+
+    ok: bool
+    problems: list[str]
+    checks: dict[str, bool] = field(default_factory=dict)
+
+
+def _verify_journal(engine: Engine, path: Path | None, key: JournalKey | None) -> VerifyReport:
+    """Run every check that applies to the journal's backend (see `Journal.verify`)."""
+    checks: dict[str, bool] = {}
+    problems: list[str] = []
+    if engine.dialect.name == "sqlite":
+        _verify_sqlite(engine, path, key, checks, problems)
+    else:
+        _run_check(checks, problems, "foreign_key_check", lambda: _pg_foreign_keys(engine))
+    _run_check(checks, problems, "schema_revision", lambda: _revision_problems(engine))
+    return VerifyReport(ok=not problems, problems=problems, checks=checks)
+
+
+def _verify_sqlite(
+    engine: Engine,
+    path: Path | None,
+    key: JournalKey | None,
+    checks: dict[str, bool],
+    problems: list[str],
+) -> None:
+    dbapi: Any
+    if key is not None and path is not None:
+        try:
+            dbapi = open_keyed_connection(path, key, check_salt=False)
+        except ZorivestError as error:
+            checks["open"] = False
+            problems.append(f"open: {error}")
+            return
+        checks["open"] = True
+        close: Callable[[], None] = dbapi.close
+        dbapi.isolation_level = None  # `_cipher_check` begins and ends its snapshot itself
+        file_path, file_key = path, key
+        _run_check(
+            checks,
+            problems,
+            "cipher_integrity_check",
+            lambda: _cipher_check(dbapi, file_path, file_key),
+        )
+    else:
+        raw = engine.raw_connection()
+        dbapi = raw.driver_connection
+        close = raw.close
+    try:
+        _run_check(checks, problems, "integrity_check", lambda: _integrity_check(dbapi))
+        _run_check(checks, problems, "foreign_key_check", lambda: _foreign_key_check(dbapi))
+    finally:
+        close()
+
+
+def _revision_problems(engine: Engine) -> list[str]:
+    head = migrations.head_revision()
+    try:
+        migrations.check_compatible(engine)
+    except SchemaVersionError as error:
+        return [f"schema revision: {error}"]
+    current = migrations.current_revision(engine)
+    if current != head:
+        return [
+            f"schema revision: the journal is at {current or 'no revision'}, this code "
+            f"expects {head}; open it again to upgrade"
+        ]
+    return []
+
+
+def _pg_foreign_keys(engine: Engine) -> list[str]:
+    query = text(
+        "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+        "WHERE contype = 'f' AND NOT convalidated "
+        "AND connamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        f"foreign_key_check: constraint {name} on table {table} is not validated"
+        for table, name in rows
+    ]
+
+
+def _run_check(
+    checks: dict[str, bool], problems: list[str], name: str, check: Callable[[], list[str]]
+) -> None:
+    try:
+        found = check()
+    except (sa_exc.SQLAlchemyError, sqlite3.Error, ZorivestError, OSError) as error:
+        found = [f"{name}: could not complete ({_short(error)})"]
+    except Exception as error:
+        if not isinstance(error, _driver_error()):
+            raise
+        found = [f"{name}: could not complete ({_short(error)})"]
+    checks[name] = not found
+    problems.extend(found)
+
+
+def _short(error: BaseException) -> str:
+    orig = getattr(error, "orig", None)
+    message = str(orig if orig is not None else error)
+    return message.splitlines()[0] if message else type(error).__name__
+
+
+def _cipher_check(conn: CipherConnection, path: Path, key: JournalKey) -> list[str]:
+    """Check the HMAC of every page of the journal's committed state, naming failed pages.
+
+    ``PRAGMA cipher_integrity_check`` reads the main file only. In WAL mode the committed
+    version of a page may live only in ``-wal`` until a checkpoint copies it over; while a
+    reader holds the checkpoint back, the main file has stale pages and, where a later page
+    was already copied, zero-filled holes, whose HMACs fail although the journal is
+    healthy. So:
+
+    1. `conn` begins a read transaction. From then on no checkpoint (of any connection)
+       can copy a frame newer than its snapshot into the main file.
+    2. A second connection runs a PASSIVE checkpoint (it never waits for anyone). If it
+       copied every frame of the log, the main file is exactly the snapshot of `conn`
+       and stays so while the snapshot is held: the check runs on the main file.
+    3. Otherwise (other readers hold the log back, or writers went on) the check runs on
+       a copy: the main file and then the log are copied byte for byte (ciphertext; a
+       checkpoint can only have rewritten pages whose frames are still in the log, so the
+       copy's own checkpoint restores them), the copy is checkpointed and checked, and
+       removed. Page numbers are the journal's.
+
+    The backup API is no substitute: it re-encrypts a page that fails to decrypt as a
+    page of zeros, so the copy would authenticate.
+    """
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if _checkpoint_complete(path, key):
+            rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+        else:
+            rows = _cipher_check_copy(path, key)
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    return [f"cipher_integrity_check: {row[0]}" for row in rows]
+
+
+def _checkpoint_complete(path: Path, key: JournalKey) -> bool:
+    """Run a PASSIVE checkpoint; whether every frame of the log is now in the main file."""
+    other = open_keyed_connection(path, key, check_salt=False)
+    try:
+        busy, log_frames, checkpointed = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        other.close()
+    # (0, -1, -1) outside WAL mode: the main file is all there is.
+    return bool(busy == 0 and log_frames == checkpointed)
+
+
+def _cipher_check_copy(path: Path, key: JournalKey) -> list[tuple[str]]:
+    """``cipher_integrity_check`` of a checkpointed copy of the journal and its log.
+
+    Call it while holding a read transaction on the journal (see `_cipher_check`).
+    """
+    scratch = path.with_name(f".{path.name}.verify-{os.urandom(6).hex()}")
+    _create_private_file(scratch)  # 0600; refuses an existing file (which is not ours)
+    try:
+        _copy_bytes(path, scratch)
+        wal = Path(f"{path}-wal")
+        if _file_size(wal):
+            scratch_wal = Path(f"{scratch}-wal")
+            _create_private_file(scratch_wal)
+            _copy_bytes(wal, scratch_wal)
+        try:
+            copy = open_keyed_connection(scratch, key)
+        except (CorruptJournalError, InvalidPassphraseError):
+            # The key opened the journal itself, so the copy's first pages are damaged.
+            return [("the first pages (header or schema) fail authentication",)]
+        try:
+            copy.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            rows: list[tuple[str]] = copy.execute("PRAGMA cipher_integrity_check").fetchall()
+        finally:
+            copy.close()
+    finally:
+        _remove_files(scratch)
+    return rows
+
+
+def _copy_bytes(src: Path, dest: Path) -> None:
+    """Copy `src` byte for byte into the existing (private, empty) file `dest`.
+
+    Caveat: closing this descriptor of the journal releases the POSIX locks SQLite holds
+    on it in this process. Within the process verify's read transaction still pins the
+    WAL; a second process using the journal at that instant would not see those locks.
+    """
+    with open(src, "rb") as source, open(dest, "wb") as target:
+        shutil.copyfileobj(source, target, _COPY_CHUNK)
+
+
+def _integrity_check(conn: Any) -> list[str]:
+    rows = conn.execute("PRAGMA integrity_check").fetchall()
+    messages = [str(row[0]) for row in rows]
+    if messages == ["ok"]:
+        return []
+    return [f"integrity_check: {message}" for message in messages]
+
+
+def _foreign_key_check(conn: Any) -> list[str]:
+    rows = conn.execute("PRAGMA foreign_key_check").fetchall()
+    return [
+        f"foreign_key_check: {table} row {rowid} references a missing row of {parent}"
+        for table, rowid, parent, _fkid in rows
+    ]
