@@ -1249,3 +1249,28 @@ def test_read_only_unit_of_work_does_not_wait_for_a_writer(tmp_path: Path) -> No
                 assert time.monotonic() - started < 5
         with journal.unit_of_work(read_only=True) as reader:
             assert reader.trades.count() == 3  # the writer left without commit()
+
+
+def test_backup_of_a_damaged_journal_is_refused(tmp_path: Path) -> None:
+    """SQLCipher's backup copies a page failing its HMAC as zeros, which hid the damage."""
+    path = tmp_path / "journal.db"
+    create_with_trades(path, count=3000)
+    pages = path.stat().st_size // 4096
+    assert pages > 80
+    # A page near the end of the file (trade rows and index entries), which opening the
+    # journal does not read.
+    data = bytearray(path.read_bytes())
+    data[(pages - 4) * 4096 + 2000] ^= 0x01
+    path.write_bytes(bytes(data))
+    dest = tmp_path / "backup.db"
+    with (
+        Journal.open(path, PASSPHRASE) as journal,
+        pytest.raises(
+            CorruptJournalError, match=r"journal\.db (has damaged pages|is damaged)"
+        ) as caught,
+    ):
+        journal.backup(dest)
+    assert "backup.db" not in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert not dest.exists()
+    assert not [name for name in listing(tmp_path) if name.startswith((".backup", "backup"))]

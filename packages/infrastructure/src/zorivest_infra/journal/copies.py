@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from zorivest_core.domain.errors import CorruptJournalError, ValidationError
 from zorivest_infra.database.connection import SALT_LEN, JournalKey, open_keyed_connection
@@ -137,12 +137,37 @@ def _copy_encrypted(src: Path, dest: Path, key: JournalKey) -> None:
                 source.backup(target)
             finally:
                 source.close()
+            _refuse_damaged_copy(target, src)
         except driver_error as error:
-            _raise_classified(error, dest)
+            _raise_classified(error, src)
             raise
         finally:
             target.close()
         _check_encrypted_copy(temporary, key)
+
+
+def _refuse_damaged_copy(copy: Any, src: Path) -> None:
+    """Refuse to publish a copy of a damaged journal.
+
+    SQLCipher's backup copies a source page that fails authentication as a page of zeros,
+    re-encrypted, so the copy would pass the cipher check while its tables are broken. The
+    copy's own integrity check (no writers touch it) finds those pages.
+    """
+    rows = copy.execute("PRAGMA integrity_check").fetchall()
+    if [str(row[0]) for row in rows] == ["ok"]:
+        return
+    problems = [
+        line
+        for row in rows
+        for line in str(row[0]).splitlines()
+        if line.strip() and not line.startswith("***")
+    ]
+    first = problems[0] if problems else "integrity check failed"
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    raise CorruptJournalError(
+        f"journal {src} has damaged pages ({first}{more}); no copy was written. "
+        "Run verify to see every problem."
+    )
 
 
 def _check_encrypted_copy(dest: Path, key: JournalKey) -> None:
