@@ -1329,3 +1329,20 @@ def test_text_limits_match_the_model_columns(cls: type[Any]) -> None:
         elif spec.kind == "country":
             assert length == 2
     assert checked > 0
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [{"breakout", "gap"}, {"breakout": 1}, iter(["breakout"])],
+    ids=["set", "dict", "iterator"],
+)
+def test_list_fields_refuse_unordered_or_mapping_iterables(tags: object) -> None:
+    # A set has no stable order to store; a mapping would silently become its keys.
+    values: dict[str, Any] = {"trade_id": "T1", "tags": tags}
+    with pytest.raises(ValidationError) as caught:
+        TradeReport(**values)
+    assert caught.value.field == "tags"
+
+
+def test_list_fields_accept_tuples_as_lists() -> None:
+    assert TradeReport(trade_id="T1", tags=("a", "b")).tags == ["a", "b"]  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Final, TypeVar
@@ -244,8 +244,12 @@ def country(field: str, value: object) -> str:
 
 
 def text_list(field: str, value: object, *, non_empty: bool = False) -> list[str]:
-    """A list of non-blank strings (given as any iterable except a bare string)."""
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+    """A list of non-blank strings, given as a list or tuple.
+
+    Other iterables are refused: a set has no stable order to store and a mapping would
+    silently become its keys.
+    """
+    if not isinstance(value, list | tuple):
         raise fail(field, value, "must be a list of strings")
     items = list(value)
     for index, item in enumerate(items):
