@@ -1274,3 +1274,36 @@ def test_backup_of_a_damaged_journal_is_refused(tmp_path: Path) -> None:
     assert "\n" not in str(caught.value)
     assert not dest.exists()
     assert not [name for name in listing(tmp_path) if name.startswith((".backup", "backup"))]
+
+
+def _posix_locks_on(path: Path) -> list[str]:
+    """This process's POSIX locks on `path`'s inode, as /proc/locks lists them."""
+    identity = path.stat()
+    device = f"{os.major(identity.st_dev):02x}:{os.minor(identity.st_dev):02x}:{identity.st_ino}"
+    pid = str(os.getpid())
+    lines = Path("/proc/locks").read_text().splitlines()
+    return sorted(
+        " ".join(fields[1:4] + fields[6:])
+        for fields in (line.split() for line in lines)
+        if len(fields) > 7 and fields[1] == "POSIX" and fields[4] == pid and fields[5] == device
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux /proc/locks")
+def test_verify_while_a_reader_is_active_keeps_sqlites_file_locks(tmp_path: Path) -> None:
+    # Closing any descriptor of the journal would drop every POSIX lock this process holds
+    # on it; verify's raw copy must leave SQLite's locks in place.
+    path = tmp_path / "journal.db"
+    create_with_trades(path, count=1)
+    with (
+        Journal.open(path, PASSPHRASE) as journal,
+        journal.unit_of_work(read_only=True) as reader,
+    ):
+        assert reader.trades.count() == 1  # a read transaction: SQLite holds its locks
+        for batch in range(3):
+            save_trades(journal, [f"B{batch}-{n}" for n in range(50)])
+        before = _posix_locks_on(path)
+        assert before, "SQLite should hold a lock on the journal while a reader is open"
+        report = journal.verify()
+        assert report.ok, report.problems
+        assert _posix_locks_on(path) == before

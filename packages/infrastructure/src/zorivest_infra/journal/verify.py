@@ -30,7 +30,12 @@ from zorivest_core.domain.errors import (
 from zorivest_infra.database import migrations
 from zorivest_infra.database.connection import CipherConnection, JournalKey, open_keyed_connection
 from zorivest_infra.journal.driver import _driver_error
-from zorivest_infra.journal.files import _create_private_file, _file_size, _remove_files
+from zorivest_infra.journal.files import (
+    _create_private_file,
+    _file_size,
+    _held_descriptor,
+    _remove_files,
+)
 
 _COPY_CHUNK: Final = 1 << 20
 
@@ -207,7 +212,7 @@ def _cipher_check_copy(path: Path, key: JournalKey) -> list[tuple[str]]:
     scratch = path.with_name(f".{path.name}.verify-{os.urandom(6).hex()}")
     _create_private_file(scratch)  # 0600; refuses an existing file (which is not ours)
     try:
-        _copy_bytes(path, scratch)
+        _copy_journal_bytes(path, scratch)
         wal = Path(f"{path}-wal")
         if _file_size(wal):
             scratch_wal = Path(f"{scratch}-wal")
@@ -228,13 +233,22 @@ def _cipher_check_copy(path: Path, key: JournalKey) -> list[tuple[str]]:
     return rows
 
 
-def _copy_bytes(src: Path, dest: Path) -> None:
-    """Copy `src` byte for byte into the existing (private, empty) file `dest`.
+def _copy_journal_bytes(journal: Path, dest: Path) -> None:
+    """Copy the open journal's main file byte for byte into the private, empty `dest`.
 
-    Caveat: closing this descriptor of the journal releases the POSIX locks SQLite holds
-    on it in this process. Within the process verify's read transaction still pins the
-    WAL; a second process using the journal at that instant would not see those locks.
+    Reads through a descriptor that stays open while the journal is open: closing one
+    would release the POSIX locks SQLite holds on the file in this process.
     """
+    source = _held_descriptor(journal)
+    offset = 0
+    with open(dest, "wb") as target:
+        while chunk := os.pread(source, _COPY_CHUNK, offset):
+            target.write(chunk)
+            offset += len(chunk)
+
+
+def _copy_bytes(src: Path, dest: Path) -> None:
+    """Copy `src` (the journal's log, which SQLite does not lock) into the empty `dest`."""
     with open(src, "rb") as source, open(dest, "wb") as target:
         shutil.copyfileobj(source, target, _COPY_CHUNK)
 
