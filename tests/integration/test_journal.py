@@ -1307,3 +1307,23 @@ def test_verify_while_a_reader_is_active_keeps_sqlites_file_locks(tmp_path: Path
         report = journal.verify()
         assert report.ok, report.problems
         assert _posix_locks_on(path) == before
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux /proc/locks")
+def test_opening_the_same_journal_again_keeps_sqlites_file_locks(tmp_path: Path) -> None:
+    # Reading the header of a file this process already has open must not close a
+    # descriptor of it (that would release SQLite's POSIX locks).
+    path = tmp_path / "journal.db"
+    create_with_trades(path, count=1)
+    with (
+        Journal.open(path, PASSPHRASE) as journal,
+        journal.unit_of_work(read_only=True) as reader,
+    ):
+        assert reader.trades.count() == 1
+        before = _posix_locks_on(path)
+        assert before
+        with Journal.open(path, PASSPHRASE) as again:
+            assert trade_count(again) == 1
+        with pytest.raises(InvalidPassphraseError):
+            Journal.open(path, PASSPHRASE + "x")
+        assert _posix_locks_on(path) == before

@@ -24,6 +24,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +59,12 @@ __all__ = [
     "classify_open_error",
     "create_encrypted_connection",
     "derive_key",
+    "held_descriptor",
     "key_for_existing_journal",
     "key_for_new_journal",
     "new_salt",
     "open_keyed_connection",
+    "read_file_head",
     "read_journal_salt",
 ]
 
@@ -363,6 +366,37 @@ def key_for_existing_journal(path: str | os.PathLike[str], passphrase: str) -> J
 # ---------------------------------------------------------------------------------------------
 
 
+# Read-only descriptors of journal files, by (device, inode); see `read_file_head`.
+_HELD: dict[tuple[int, int], int] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def held_descriptor(path: str | os.PathLike[str]) -> int:
+    """A read-only descriptor of the file now at `path`, never closed.
+
+    Closing any descriptor of a database file releases every POSIX lock this process holds
+    on it, SQLite's own included (whichever engine or journal opened them). Raw reads of a
+    journal that may be open in this process therefore keep their descriptor for the life
+    of the process, one per file, as SQLite's unix VFS defers its own closes.
+    """
+    with _HELD_LOCK:
+        identity = os.stat(path)
+        descriptor = _HELD.get((identity.st_dev, identity.st_ino))
+        if descriptor is None:
+            descriptor = os.open(path, os.O_RDONLY)
+            opened = os.fstat(descriptor)
+            # Keyed by the file actually opened (the path may have been replaced since the
+            # stat); a second descriptor of a file already held simply stays open too.
+            _HELD.setdefault((opened.st_dev, opened.st_ino), descriptor)
+        return descriptor
+
+
+def read_file_head(path: str | os.PathLike[str], length: int) -> tuple[bytes, int]:
+    """The first `length` bytes of `path` and its size, without closing a descriptor."""
+    descriptor = held_descriptor(path)
+    return os.pread(descriptor, length, 0), os.fstat(descriptor).st_size
+
+
 def read_journal_salt(path: str | os.PathLike[str]) -> bytes:
     """Return the 16-byte salt at the start of an existing encrypted journal.
 
@@ -383,9 +417,7 @@ def read_journal_salt(path: str | os.PathLike[str]) -> bytes:
         OSError: The file cannot be read (e.g. ``FileNotFoundError``).
     """
     shown = os.fspath(path)
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        first_page = handle.read(PAGE_SIZE)
+    first_page, size = read_file_head(path, PAGE_SIZE)
     if first_page.startswith(_SQLITE_HEADER):
         raise NotEncryptedError(
             f"{shown} is a plaintext SQLite database, not an encrypted journal; {_ENCRYPT_HINT}"
@@ -599,8 +631,7 @@ def _page_one_damaged(driver: ModuleType, path: str | os.PathLike[str], key: Jou
     the copy keeps the cost independent of the journal's size and the journal untouched.
     """
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(2 * PAGE_SIZE)
+        head, _ = read_file_head(path, 2 * PAGE_SIZE)
     except OSError:
         return False
     if len(head) < 2 * PAGE_SIZE:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from pathlib import Path
 from typing import Final
 
@@ -18,30 +17,6 @@ from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.journal.errors import JournalExistsError, JournalNotFoundError
 
 _SIDE_SUFFIXES: Final = ("-wal", "-shm", "-journal")
-
-# Read-only descriptors of journal files, by (device, inode) (see `_held_descriptor`).
-_HELD: dict[tuple[int, int], int] = {}
-_HELD_LOCK: Final = threading.Lock()
-
-
-def _held_descriptor(path: Path) -> int:
-    """A read-only descriptor of the journal file now at `path`, never closed.
-
-    Closing any descriptor of a database file releases every POSIX lock this process holds
-    on it, SQLite's own included (whichever journal object or engine opened them), so raw
-    reads of a journal that may be open keep their descriptor for the life of the process,
-    one per file, as SQLite's unix VFS defers its own closes for the same reason.
-    """
-    with _HELD_LOCK:
-        identity = os.stat(path)
-        descriptor = _HELD.get((identity.st_dev, identity.st_ino))
-        if descriptor is None:
-            descriptor = os.open(path, os.O_RDONLY)
-            opened = os.fstat(descriptor)
-            # Keyed by the file actually opened (the path may have been replaced since the
-            # stat); a second descriptor of a file already held simply stays open too.
-            _HELD.setdefault((opened.st_dev, opened.st_ino), descriptor)
-        return descriptor
 
 
 def _as_path(path: str | os.PathLike[str], what: str = "path") -> Path:

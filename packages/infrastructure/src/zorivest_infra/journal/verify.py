@@ -28,12 +28,16 @@ from zorivest_core.domain.errors import (
     ZorivestError,
 )
 from zorivest_infra.database import migrations
-from zorivest_infra.database.connection import CipherConnection, JournalKey, open_keyed_connection
+from zorivest_infra.database.connection import (
+    CipherConnection,
+    JournalKey,
+    held_descriptor,
+    open_keyed_connection,
+)
 from zorivest_infra.journal.driver import _driver_error
 from zorivest_infra.journal.files import (
     _create_private_file,
     _file_size,
-    _held_descriptor,
     _remove_files,
 )
 
@@ -239,7 +243,7 @@ def _copy_journal_bytes(journal: Path, dest: Path) -> None:
     Reads through a descriptor that stays open while the journal is open: closing one
     would release the POSIX locks SQLite holds on the file in this process.
     """
-    source = _held_descriptor(journal)
+    source = held_descriptor(journal)
     offset = 0
     with open(dest, "wb") as target:
         while chunk := os.pread(source, _COPY_CHUNK, offset):

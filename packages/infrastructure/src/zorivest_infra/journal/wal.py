@@ -11,7 +11,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from zorivest_infra.database.connection import CipherConnection
+from zorivest_infra.database.connection import CipherConnection, read_file_head
 from zorivest_infra.journal.driver import _SQLITE_HEADER, _driver
 from zorivest_infra.journal.files import _file_size
 
@@ -33,9 +33,9 @@ def _settle_wal(path: Path) -> None:
     wal = Path(f"{path}-wal")
     if _file_size(wal) == 0:
         return
-    with open(path, "rb") as handle:
-        if handle.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER:
-            return  # plaintext: the connection layer reports it
+    head, _ = read_file_head(path, len(_SQLITE_HEADER))
+    if head == _SQLITE_HEADER:
+        return  # plaintext: the connection layer reports it
     driver = _driver()
     conn: CipherConnection = driver.connect(f"{path.as_uri()}?mode=rw", uri=True)
     try:
