@@ -490,6 +490,15 @@ def test_json_round_trips(engine: Engine, document: object, expected: object) ->
         pytest.param({"x": object()}, id="object"),
         pytest.param({"x": {1, 2}}, id="set"),
         pytest.param([Decimal("NaN")], id="decimal_nan"),
+        # Non-finite Decimals at any depth, like float NaN (never written as "NaN").
+        pytest.param({"a": {"b": [Decimal("NaN")]}}, id="nested_decimal_nan"),
+        pytest.param({"a": [{"b": Decimal("sNaN")}]}, id="nested_decimal_snan"),
+        pytest.param({"a": {"b": Decimal("-Infinity")}}, id="nested_decimal_inf"),
+        pytest.param({"a": {"b": float("nan")}}, id="nested_float_nan"),
+        # A lone surrogate is refused by the type, not by the driver's encoder.
+        pytest.param({"a": "\ud800"}, id="lone_surrogate"),
+        pytest.param(["ok", {"b": "x\udfff"}], id="nested_lone_surrogate"),
+        pytest.param({"\udc80": 1}, id="lone_surrogate_key"),
     ],
 )
 def test_json_refuses_non_json_values(engine: Engine, bad: object) -> None:

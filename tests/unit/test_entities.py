@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import inspect
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -662,6 +663,7 @@ def _bad_text(spec: Spec) -> Iterator[Bad]:
     yield Bad("bytes", b"abc")
     yield Bad("list", ["a"])
     yield Bad("nul", "a\x00b")
+    yield Bad("lone_surrogate", "a\ud800b")
     if spec.required:
         yield Bad("none", None)
         yield Bad("empty", "")
@@ -767,6 +769,9 @@ def _bad_int(spec: Spec) -> Iterator[Bad]:
     yield Bad("str", "1")
     yield Bad("decimal", Decimal(1))
     yield Bad("nan_float", float("nan"))
+    # Every integer column is `Integer`: int4 on PostgreSQL, so 32 bits on every backend.
+    yield Bad("over_32_bit", 2**31)
+    yield Bad("below_32_bit", -(2**31) - 1)
     yield Bad("over_64_bit", 2**63)
     yield Bad("huge_int", 10**5000, shown=TOO_LARGE_TO_PRINT)
     if spec.int_min is not None:
@@ -798,9 +803,27 @@ def _bad_json(spec: Spec) -> Iterator[Bad]:
     yield Bad("json_string", '{"a": 1}')
     yield Bad("int", 5)
     yield Bad("int_key", {1: "a"}, "", 1)
+    # Nested keys too: json.dumps would write 0 as "0", which reads back as a string.
+    yield Bad("nested_int_key", {"tiers": {0: "0.005", 500: "0.0035"}}, "", 0)
+    yield Bad("int_key_in_list", {"a": [{"ok": 1}, {"b": {2: "x"}}]}, "", 2)
+    yield Bad("none_key", {"a": {None: 1}}, "", None)
+    yield Bad("bool_key", {"a": {True: 1}}, "", True)
+    yield Bad("tuple_key", {"a": {(1, 2): 1}}, "", (1, 2))
     yield Bad("nan", {"x": float("nan")})
     yield Bad("inf", {"x": float("inf")})
+    yield Bad("nested_nan", {"x": [{"y": float("-inf")}]})
     yield Bad("object", {"x": _Opaque()})
+    # Decimals would be stored as strings and read back as str: refused, not converted.
+    yield Bad("decimal", {"x": Decimal("0.005")}, "", Decimal("0.005"))
+    yield Bad("nested_decimal", {"x": {"y": [1, Decimal(2)]}}, "", Decimal(2))
+    nan = Decimal("NaN")
+    yield Bad("decimal_nan", {"x": [nan]}, "", nan)
+    yield Bad("lone_surrogate", {"a": "\ud800"})
+    yield Bad("nested_lone_surrogate", {"a": {"b": ["ok", "x\udfff"]}})
+    yield Bad("lone_surrogate_key", {"a": {"\udc80": 1}})
+    cyclic: dict[str, Any] = {}
+    cyclic["self"] = cyclic
+    yield Bad("cyclic", cyclic)
     if spec.required:
         yield Bad("none", None)
 
@@ -817,6 +840,8 @@ def _bad_raw_text(_spec: Spec) -> Iterator[Bad]:
     yield Bad("int", 5)
     yield Bad("bytes", b"dark")
     yield Bad("nul", "da\x00rk")
+    yield Bad("lone_surrogate", "da\ud800rk")
+    yield Bad("lone_surrogate_only", "\udfff")
 
 
 def _bad_currency(_spec: Spec) -> Iterator[Bad]:
@@ -1346,3 +1371,123 @@ def test_list_fields_refuse_unordered_or_mapping_iterables(tags: object) -> None
 
 def test_list_fields_accept_tuples_as_lists() -> None:
     assert TradeReport(trade_id="T1", tags=("a", "b")).tags == ["a", "b"]  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------
+# Integer and JSON fields hold only what reads back equal on every backend
+# --------------------------------------------------------------------------------------
+
+
+INT_FIELDS: Final = [
+    pytest.param(cls, name, spec, id=f"{cls.__name__}.{name}")
+    for cls, fields in SPECS.items()
+    for name, spec in fields.items()
+    if spec.kind == "int"
+]
+
+
+@pytest.mark.parametrize(("cls", "field", "spec"), INT_FIELDS)
+def test_int_fields_fit_their_32_bit_columns(cls: type[Any], field: str, spec: Spec) -> None:
+    table = _model_tables()[cls]
+    assert field in table.c, field
+    assert type(table.c[field].type).__name__ == "Integer", (field, table.c[field].type)
+    low = spec.int_min if spec.int_min is not None else -(2**31)
+    high = spec.int_max if spec.int_max is not None else 2**31 - 1
+    assert -(2**31) <= low <= high <= 2**31 - 1
+    for edge in (low, high):
+        assert getattr(build(cls, **{field: edge}), field) == edge
+
+
+@pytest.mark.parametrize(
+    ("cls", "field", "value"),
+    [
+        pytest.param(MarketProviderSetting, "rate_limit", 2**31, id="rate_limit_2**31"),
+        pytest.param(MarketProviderSetting, "rate_limit", 2**40, id="rate_limit_2**40"),
+        pytest.param(McpGuardState, "calls_per_minute_limit", 2**31, id="per_minute_2**31"),
+        pytest.param(McpGuardState, "calls_per_hour_limit", 2**32, id="per_hour_2**32"),
+        pytest.param(ImageAttachment, "width", 2**31, id="width_2**31"),
+        pytest.param(ImageAttachment, "file_size", 2**31, id="file_size_2**31"),
+        pytest.param(RoundTrip, "holding_period_seconds", 2**31, id="holding_2**31"),
+        pytest.param(Watchlist, "id", 2**31, id="row_id_2**31"),
+    ],
+)
+def test_integers_beyond_32_bits_are_refused(cls: type[Any], field: str, value: int) -> None:
+    with pytest.raises(ValidationError) as caught:
+        build(cls, **{field: value})
+    assert caught.value.field == field
+    assert "does not fit a 32-bit integer column" in str(caught.value)
+    assert build(cls, **{field: 2**31 - 1}) is not None
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        pytest.param({"tiers": {0: "0.005"}}, "keys must be strings (at ['tiers'])", id="int_key"),
+        pytest.param({"a": [{}, {1: 2}]}, "keys must be strings (at ['a', 1])", id="in_list"),
+        pytest.param({"x": Decimal("0.005")}, "not Decimal", id="decimal"),
+        pytest.param({"a": {"b": [Decimal(1)]}}, "(at ['a', 'b', 0])", id="decimal_path"),
+        pytest.param({"a": "\ud800"}, "no lone surrogates", id="lone_surrogate"),
+        pytest.param({"\ud800": "a"}, "no lone surrogates", id="lone_surrogate_key"),
+    ],
+)
+@pytest.mark.parametrize("cls", [BrokerConfig, BankImportConfig], ids=_class_id)
+def test_json_fields_explain_what_would_not_read_back(
+    cls: type[Any], document: dict[Any, Any], message: str
+) -> None:
+    field = "commission_schedule" if cls is BrokerConfig else "config"
+    with pytest.raises(ValidationError) as caught:
+        build(cls, **{field: document})
+    assert caught.value.field == field
+    assert message in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        pytest.param({"tiers": [{"up_to": 500, "rate": "0.005"}, {"rate": 0.0035}]}, id="tiers"),
+        pytest.param({"name": "Zürich 📈", "rtl": "שלום", "nul": "a\x00b"}, id="unicode"),
+        pytest.param({"big": 2**70, "neg": -1.5e-300, "none": None, "t": True}, id="numbers"),
+        pytest.param({"a": {"b": {"c": {"d": []}}}}, id="nested"),
+    ],
+)
+def test_accepted_json_reads_back_equal(document: dict[str, Any]) -> None:
+    config = build(BankImportConfig, config=document).config
+    text = json.dumps(config, ensure_ascii=False, allow_nan=False)
+    assert json.loads(text.encode("utf-8").decode("utf-8")) == config == document
+
+
+def test_shared_json_fragment_is_checked_once_and_accepted() -> None:
+    shared = {"rate": "0.005"}
+    config = build(BankImportConfig, config={"a": shared, "b": [shared, shared]}).config
+    assert config == {"a": shared, "b": [shared, shared]}
+
+
+def test_deeply_nested_json_is_refused_not_crashing() -> None:
+    document: dict[str, Any] = {}
+    inner = document
+    for _ in range(100_000):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(ValidationError) as caught:
+        build(BankImportConfig, config=document)
+    assert caught.value.field == "config"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        pytest.param("\ud800", "lone surrogates", id="lone_surrogate"),
+        pytest.param('{"a": "\udfff"}', "lone surrogates", id="surrogate_in_json_text"),
+        pytest.param("a\x00", "NUL", id="nul"),
+    ],
+)
+def test_app_default_value_must_be_storable_text(value: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        build(AppDefault, value=value)
+    assert caught.value.field == "value"
+    assert reason in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["", "   ", "dark", "Zürich 📈", '{"a": 1}'])
+def test_app_default_value_may_be_any_storable_text(value: str) -> None:
+    assert build(AppDefault, value=value).value == value

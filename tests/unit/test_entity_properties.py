@@ -199,8 +199,9 @@ def valid_values(spec: Spec) -> st.SearchStrategy[Any]:
         case "bool":
             strategy = st.booleans()
         case "int":
-            low = spec.int_min if spec.int_min is not None else -(2**63)
-            high = spec.int_max if spec.int_max is not None else 2**63 - 1
+            # Every integer column is `Integer` (int4 on PostgreSQL).
+            low = spec.int_min if spec.int_min is not None else -(2**31)
+            high = spec.int_max if spec.int_max is not None else 2**31 - 1
             strategy = st.integers(min_value=low, max_value=high)
         case "text_list":
             strategy = string_lists(non_empty=spec.non_empty)

@@ -329,10 +329,7 @@ class AppDefault(_Entity):
 
     def __post_init__(self) -> None:
         self._set("key", v.text("key", self.key, max_length=200))
-        if not isinstance(self.value, str):
-            raise v.fail("value", self.value, "must be a string")
-        if "\x00" in self.value:
-            raise v.fail("value", self.value, "must not contain NUL characters")
+        self._set("value", v.raw_text("value", self.value))
         self._set("value_type", v.choice("value_type", self.value_type, SettingValueType))
         self._set("category", v.text("category", self.category, max_length=50))
         self._set("description", v.optional_text("description", self.description))

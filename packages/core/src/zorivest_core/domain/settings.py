@@ -58,19 +58,8 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _has_non_str_keys(value: object) -> bool:
-    # json.dumps would silently turn 1 into "1": the value would not read back equal.
-    if isinstance(value, Mapping):
-        return any(
-            not isinstance(name, str) or _has_non_str_keys(item) for name, item in value.items()
-        )
-    if isinstance(value, list | tuple):
-        return any(_has_non_str_keys(item) for item in value)
-    return False
-
-
 def _json_text(value: object, key: str | None) -> str:
-    if _has_non_str_keys(value):
+    if v.has_non_str_keys(value):
         raise _bad_value(key, value, "JSON object keys must be strings")
     try:
         return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Final, TypeVar
@@ -23,6 +23,10 @@ PRICE_SCALE: Final = 10
 MONEY_SCALE: Final = 6
 SIGNIFICANT_DIGITS: Final = 18
 
+# Every integer column is `Integer`: 32 bits on PostgreSQL (SQLite would store more).
+INT32_MIN: Final = -(2**31)
+INT32_MAX: Final = 2**31 - 1
+
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _MAX_REPR = 60
@@ -34,7 +38,7 @@ def show(value: object) -> str:
     """A short, safe rendering of a bad value for an error message."""
     try:
         text = repr(value)
-    except ValueError:  # e.g. an int beyond sys.get_int_max_str_digits()
+    except (ValueError, RecursionError):  # a huge int, a too deeply nested document
         text = f"<{type(value).__name__} too large to print>"
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
@@ -62,6 +66,13 @@ def text(field: str, value: object, *, max_length: int | None = None) -> str:
         raise fail(field, value, "must be a string")
     if not value.strip():
         raise fail(field, value, "must not be empty")
+    return _storable(field, value, max_length)
+
+
+def raw_text(field: str, value: object, *, max_length: int | None = None) -> str:
+    """A required string that may be empty or blank (e.g. a setting's stored text)."""
+    if not isinstance(value, str):
+        raise fail(field, value, "must be a string")
     return _storable(field, value, max_length)
 
 
@@ -172,9 +183,9 @@ def integer(
         raise fail(field, value, f"must be at least {minimum}")
     if maximum is not None and value > maximum:
         raise fail(field, value, f"must be at most {maximum}")
-    # Fits a signed 64-bit column on every backend.
-    if not -(2**63) <= value < 2**63:
-        raise fail(field, value, "does not fit a 64-bit integer")
+    # The columns are `Integer`: SQLite would store more, PostgreSQL's int4 would not.
+    if not INT32_MIN <= value <= INT32_MAX:
+        raise fail(field, value, "does not fit a 32-bit integer column")
     return value
 
 
@@ -263,17 +274,89 @@ def optional_text_list(field: str, value: object) -> list[str] | None:
     return None if value is None else text_list(field, value)
 
 
+_Path = tuple[object, ...]
+# A path as a linked list, (parent, key): extending it costs O(1) at any depth.
+_Link = tuple["_Link", object] | None
+
+
+def _path(link: _Link) -> _Path:
+    keys: list[object] = []
+    while link is not None:
+        link, key = link
+        keys.append(key)
+    return tuple(reversed(keys))
+
+
+def _json_items(document: object) -> Iterator[tuple[_Link, object, bool]]:
+    """`(path, item, is_key)` for every key and leaf inside a JSON-like document.
+
+    Iterative (no RecursionError however deep) and visits each container once, so a
+    cyclic document ends (json.dumps refuses it afterwards). Paths lead to the item.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[_Link, object]] = [(None, document)]
+    while stack:
+        link, item = stack.pop()
+        if isinstance(item, Mapping | list | tuple):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+        if isinstance(item, Mapping):
+            children = list(item.items())
+            for key, _ in children:
+                yield (link, key), key, True
+            stack.extend(((link, key), child) for key, child in reversed(children))
+        elif isinstance(item, list | tuple):
+            indexed = list(enumerate(item))
+            stack.extend(((link, index), child) for index, child in reversed(indexed))
+        else:
+            yield link, item, False
+
+
+def non_str_key_path(document: object) -> _Path | None:
+    """The path to the first non-string mapping key at any depth, or None.
+
+    json.dumps would silently write 1 as "1": the document would not read back equal.
+    """
+    for path, item, is_key in _json_items(document):
+        if is_key and not isinstance(item, str):
+            return _path(path)
+    return None
+
+
+def has_non_str_keys(document: object) -> bool:
+    """Whether any mapping inside `document`, at any depth, has a non-string key."""
+    return non_str_key_path(document) is not None
+
+
+def _inside(path: _Path) -> str:
+    return f" (at {list(path)})" if path else ""
+
+
 def json_object(field: str, value: object) -> dict[str, Any]:
-    """A JSON-serialisable mapping with string keys."""
+    """A JSON document (a mapping with string keys at every depth) that reads back equal.
+
+    Decimals are refused: the column would store them as strings, which read back as
+    `str`. Text must be storable UTF-8 (no lone surrogates).
+    """
     if not isinstance(value, Mapping):
         raise fail(field, value, "must be a mapping")
     result = dict(value)
-    for key in result:
-        if not isinstance(key, str):
-            raise fail(field, key, "keys must be strings")
+    for path, item, is_key in _json_items(result):
+        if is_key and not isinstance(item, str):
+            raise fail(field, item, f"keys must be strings{_inside(_path(path)[:-1])}")
+        if isinstance(item, Decimal):
+            raise fail(
+                field,
+                item,
+                "must hold strings or numbers, not Decimal (it would read back as a string)"
+                + _inside(_path(path)),
+            )
     try:
-        json.dumps(result, allow_nan=False)
-    except (TypeError, ValueError):
+        json.dumps(result, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise fail(field, value, "must be valid Unicode (no lone surrogates)") from None
+    except (TypeError, ValueError, RecursionError):
         raise fail(field, value, "must be JSON-serialisable (no NaN, no custom objects)") from None
     return result
 

@@ -133,7 +133,9 @@ def _json_default(value: object) -> str:
 class JSONText(TypeDecorator[Any]):
     """A JSON document in a TEXT column (the seed's choice), portable to every backend.
 
-    Decimals are written as strings so nothing passes through a binary float.
+    Decimals are written as strings so nothing passes through a binary float (so they read
+    back as `str`; entity JSON fields refuse Decimals for that reason). NaN and infinities,
+    float or Decimal, at any depth, and lone surrogates are refused with `ValueError`.
     """
 
     impl = Text
@@ -142,7 +144,13 @@ class JSONText(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        return json.dumps(value, default=_json_default, allow_nan=False, ensure_ascii=False)
+        text = json.dumps(value, default=_json_default, allow_nan=False, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # Refused here, like NaN, rather than as a raw driver error.
+            raise ValueError("JSON text contains a lone surrogate (not valid Unicode)") from None
+        return text
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
