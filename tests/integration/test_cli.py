@@ -565,6 +565,128 @@ def test_encrypt_a_plaintext_database(cli: Cli, tmp_path: Path) -> None:
     assert "sqlcipher" in ok(cli("info", target)).stdout
 
 
+def test_passwd_on_a_plaintext_database_gives_the_cli_hint(cli: Cli, tmp_path: Path) -> None:
+    import sqlite3
+
+    plain = tmp_path / "plain.db"
+    with sqlite3.connect(plain) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    result = cli("passwd", plain, env={"ZORIVEST_NEW_PASSPHRASE": NEW_PASSPHRASE})
+    assert result.exit_code == ExitCode.NOT_ENCRYPTED
+    line = one_error_line(result)
+    assert f"zorivest encrypt {plain}" in line
+    assert "encrypt_plaintext" not in line
+
+
+def test_passwd_says_the_new_passphrase_is_in_effect_when_the_last_checkpoint_fails(
+    cli: Cli, journal: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zorivest_infra.journal import rekey
+
+    original = rekey._checkpoint
+
+    class Busy:
+        """A connection whose checkpoint reports that a reader held the log back."""
+
+        def __init__(self, conn: object) -> None:
+            self.conn = conn
+
+        def execute(self, statement: str) -> object:
+            class Row:
+                @staticmethod
+                def fetchone() -> tuple[int, int, int]:
+                    return (1, -1, -1)
+
+            return Row()
+
+    calls: list[Path] = []
+
+    def checkpoint(conn: object, path: Path) -> None:
+        calls.append(path)
+        # The second checkpoint runs after the re-key has committed.
+        original(Busy(conn) if len(calls) == 2 else conn, path)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rekey, "_checkpoint", checkpoint)
+        result = cli("passwd", journal, env={"ZORIVEST_NEW_PASSPHRASE": NEW_PASSPHRASE})
+    assert result.exit_code == ExitCode.CONFLICT
+    assert "NEW passphrase opens it now" in one_error_line(result)
+    # What the message says is true: the new passphrase opens the journal, the old does not.
+    assert cli("trades", journal).exit_code == ExitCode.WRONG_PASSPHRASE
+    ok(cli("trades", journal, passphrase=NEW_PASSPHRASE))
+
+
+def test_times_out_of_range_in_utc_reject_only_their_rows(
+    cli: Cli, journal: Path, tmp_path: Path
+) -> None:
+    rows = [
+        GOOD_ROWS[0],  # line 2
+        "E11,0001-01-01T00:30:00+01:00,AAPL,BOT,1,1,ACC1,0,0",  # line 3: before year 1 in UTC
+        "E12,0001-01-01 00:30:00,AAPL,BOT,1,1,ACC1,0,0",  # line 4: naive, Tokyo is UTC+9
+        "E13,9999-12-31T23:30:00-01:00,AAPL,BOT,1,1,ACC1,0,0",  # line 5: after year 9999
+        GOOD_ROWS[1],  # line 6
+    ]
+    result = ok(cli("import", journal, write_csv(tmp_path / "r.csv", rows), "--tz", "Asia/Tokyo"))
+    assert summary_counts(result.stdout)["inserted"] == 2
+    assert summary_counts(result.stdout)["rejected"] == 3
+    rejected = dict(re.findall(r"^\s+line (\d+): (.*)$", result.stdout, re.MULTILINE))
+    assert set(rejected) == {"3", "4", "5"}
+    assert "'0001-01-01T00:30:00+01:00' is out of range once converted to UTC" in rejected["3"]
+    assert "'0001-01-01T00:30:00' is out of range once converted to UTC" in rejected["4"]
+    assert "out of range once converted to UTC" in rejected["5"]
+    assert set(stored_trades(journal)) == {"E1", "E2"}
+
+
+def test_since_and_until_out_of_range_are_usage_errors(cli: Cli, journal: Path) -> None:
+    cases = [
+        ("--until", "9999-12-31", "--tz", "Asia/Tokyo"),
+        ("--until", "9999-12-31", "--tz", "UTC"),
+        ("--since", "0001-01-01", "--tz", "Asia/Tokyo"),
+        ("--until", "9999-12-31T23:00", "--tz", "America/New_York"),
+        ("--since", "0001-01-01T00:30:00+01:00"),
+    ]
+    for args in cases:
+        result = cli("trades", journal, *args)
+        assert result.exit_code == ExitCode.USAGE, (args, result.stderr)
+        line = one_error_line(result)
+        assert args[0] in line, (args, line)
+        assert "out of range" in line, (args, line)
+
+
+def test_thumbnail_never_overwrites_and_writes_a_private_file(
+    cli: Cli, journal: Path, tmp_path: Path
+) -> None:
+    ok(cli("import", journal, write_csv(tmp_path / "t.csv", GOOD_ROWS)))
+    screenshot = tmp_path / "s.png"
+    screenshot.write_bytes(png_bytes(640, 480, seed=5))
+    attached = ok(cli("attach", journal, "E1", screenshot))
+    image_id = re.search(r"Attached image (\d+)", attached.stdout).group(1)  # type: ignore[union-attr]
+
+    existing = tmp_path / "existing.webp"
+    existing.write_bytes(b"keep me")
+    journal_bytes = journal.read_bytes()
+    for out, extra in ((existing, ()), (journal, ()), (journal, ("--force",))):
+        result = cli("thumbnail", journal, image_id, out, *extra)
+        assert result.exit_code == ExitCode.ALREADY_EXISTS, (out, extra, result.stderr)
+        assert str(out) in one_error_line(result)
+    assert existing.read_bytes() == b"keep me"
+    assert journal.read_bytes() == journal_bytes
+    assert "--force" in one_error_line(cli("thumbnail", journal, image_id, existing))
+
+    fresh = tmp_path / "fresh.webp"
+    ok(cli("thumbnail", journal, image_id, fresh, "--size", "64"))
+    if os.name == "posix":
+        assert fresh.stat().st_mode & 0o777 == 0o600
+    with Image.open(io.BytesIO(fresh.read_bytes())) as picture:
+        assert picture.format == "WEBP"
+        assert max(picture.size) <= 64
+
+    ok(cli("thumbnail", journal, image_id, existing, "--force"))
+    with Image.open(io.BytesIO(existing.read_bytes())) as picture:
+        assert picture.format == "WEBP"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
 # ------------------------------------------------------------------------------------------
 # The demo
 # ------------------------------------------------------------------------------------------

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import glob
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Final
@@ -47,10 +49,19 @@ from zorivest_infra.cli.passphrase import (
     current_passphrase,
     optional_passphrase,
 )
-from zorivest_infra.cli.target import Target, open_journal, require_existing_journal, resolve
+from zorivest_infra.cli.target import (
+    Target,
+    open_journal,
+    open_journal_file,
+    require_existing_journal,
+    resolve,
+)
 
 _PROGRESS_MIN_BYTES: Final = 1_000_000
 _TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
+_NO_HARD_LINKS: Final = frozenset(
+    {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK}
+)
 
 
 def _say(message: str) -> None:
@@ -358,18 +369,24 @@ def _bound(
         day = dt.date.fromisoformat(text)
     except ValueError:
         day = None
-    if day is not None:
+    try:
+        if day is None:
+            return csv_import.parse_time(text, zone, field_name=option)
         if zone is None:
             raise CliError(
                 f"{option} {text} has no time zone: write {text}T00:00Z or add --tz ZONE",
+                ExitCode.USAGE,
+            )
+        if upper and day == dt.date.max:
+            raise CliError(
+                f"{option}: {text!r} is out of range (its day ends after the last "
+                "representable time); give an earlier date or a date-time",
                 ExitCode.USAGE,
             )
         # A date means the whole day: --until 2024-03-31 includes March 31st (the
         # repository's upper bound is exclusive, so it is the next midnight).
         start = dt.datetime.combine(day + dt.timedelta(days=1) if upper else day, dt.time())
         return csv_import.localize(start, zone, field_name=option)
-    try:
-        return csv_import.parse_time(text, zone, field_name=option)
     except ValidationError as error:
         raise CliError(str(error), ExitCode.USAGE) from None
 
@@ -526,6 +543,71 @@ def images(
     stdout_console().print(table)
 
 
+def _refuse_output(out_path: Path, target: Target, *, force: bool) -> None:
+    """Refuse an OUT that is the journal (or its log), or that exists without --force."""
+    if target.path is not None:
+        journal_files = [target.path, *(Path(f"{target.path}{end}") for end in ("-wal", "-shm"))]
+        for journal_file in journal_files:
+            if _same_file(out_path, journal_file):
+                raise CliError(
+                    f"{out_path} is the journal {target.path} (or its log); choose another OUT",
+                    ExitCode.ALREADY_EXISTS,
+                )
+    if out_path.is_dir():
+        raise CliError(f"{out_path} is a directory; OUT must be a file", ExitCode.ALREADY_EXISTS)
+    if not force and (out_path.exists() or out_path.is_symlink()):
+        raise CliError(
+            f"{out_path} already exists; use --force to replace it", ExitCode.ALREADY_EXISTS
+        )
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.samefile(second)
+    except OSError:
+        return False
+
+
+def _write_private_file(path: Path, data: bytes, *, replace: bool) -> None:
+    """Write ``data`` to ``path`` (mode 0600) whole or not at all.
+
+    The bytes go to a temporary file in the same directory (created 0600), which is then
+    linked into place (refused if ``path`` appeared meanwhile) or, with ``replace``, renamed
+    over it.
+    """
+    parent = path.parent if str(path.parent) else Path()
+    descriptor, temporary_name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=parent
+    )
+    temporary = Path(temporary_name)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if replace:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                raise CliError(
+                    f"{path} already exists; use --force to replace it", ExitCode.ALREADY_EXISTS
+                ) from None
+            except OSError as error:
+                if error.errno not in _NO_HARD_LINKS:
+                    raise
+                # A file system without hard links: check, then rename (a small race).
+                if path.exists() or path.is_symlink():
+                    raise CliError(
+                        f"{path} already exists; use --force to replace it",
+                        ExitCode.ALREADY_EXISTS,
+                    ) from None
+                os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 @handle_errors
 def thumbnail(
     *,
@@ -535,11 +617,16 @@ def thumbnail(
     size: Annotated[
         int, typer.Option("--size", min=1, max=4096, help="Longest side in pixels.")
     ] = 200,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace OUT if it already exists.")
+    ] = False,
     url: Url = None,
     passphrase_file: PassphraseFile = None,
 ) -> None:
     """Write a WebP thumbnail of an image (its sides at most --size pixels).
 
+    OUT is created with mode 0600 and never half-written; an existing OUT is refused unless
+    --force is given (the journal itself is always refused).
     On a server database: `zorivest thumbnail --url URL IMAGE_ID OUT`
     """
     target, (raw_id, out_name) = resolve(journal, url, [image_id, out], ["IMAGE_ID", "OUT"])
@@ -551,12 +638,13 @@ def thumbnail(
     parent = out_path.parent if str(out_path.parent) else Path()
     if not parent.is_dir():
         raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
+    _refuse_output(out_path, target, force=force)
     with (
         open_journal(target, passphrase_file) as opened,
         opened.unit_of_work(read_only=True) as uow,
     ):
         webp = uow.images.get_thumbnail(identifier, max_size=size)
-    out_path.write_bytes(webp)
+    _write_private_file(out_path, webp, replace=force)
     _say(f"Wrote {out_path} ({len(webp):,} bytes, WebP, at most {size}x{size}).")
 
 
@@ -769,11 +857,9 @@ def passwd(
 
     Backups taken before keep the passphrase they were made with.
     """
-    from zorivest_infra.journal import Journal
-
     require_existing_journal(journal)
     old = current_passphrase(passphrase_file, prompt="Current passphrase")
-    with Journal.open(journal, old) as opened:
+    with open_journal_file(journal, old) as opened:
         new = chosen_passphrase(
             new_passphrase_file, environment=NEW_PASSPHRASE_ENV, prompt="New passphrase"
         )

@@ -92,7 +92,7 @@ def parse_time(value: str, zone: ZoneInfo | None, *, field_name: str = "time") -
             f"{field_name}: is not an ISO 8601 date-time (got {text!r})", field=field_name
         ) from None
     if parsed.tzinfo is not None and parsed.utcoffset() is not None:
-        return parsed.astimezone(dt.UTC)
+        return _to_utc(parsed, text, field_name)
     if zone is None:
         raise ValidationError(
             f"{field_name}: {text!r} has no UTC offset; add one (such as -05:00 or Z) or give "
@@ -106,7 +106,7 @@ def localize(naive: dt.datetime, zone: ZoneInfo, *, field_name: str = "time") ->
     """Place a naive wall-clock time in ``zone`` and return it in UTC, refusing guesses."""
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
-    first_utc = first.astimezone(dt.UTC)
+    first_utc = _to_utc(first, naive.isoformat(), field_name)
     if first_utc.astimezone(zone).replace(tzinfo=None) != naive:
         raise ValidationError(
             f"{field_name}: {naive.isoformat()} does not exist in {zone.key} (the clocks "
@@ -120,6 +120,18 @@ def localize(naive: dt.datetime, zone: ZoneInfo, *, field_name: str = "time") ->
             field=field_name,
         )
     return first_utc
+
+
+def _to_utc(moment: dt.datetime, shown: str, field_name: str) -> dt.datetime:
+    """``moment`` in UTC; a ValidationError (not OverflowError) near year 1 or 9999."""
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationError(
+            f"{field_name}: {shown!r} is out of range once converted to UTC (before year 1 "
+            "or after year 9999)",
+            field=field_name,
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,23 +99,29 @@ def require_existing_journal(path: Path) -> None:
         raise CliError(f"{path} is a directory, not a journal file", ExitCode.INVALID_INPUT)
 
 
+def open_journal_file(path: Path, passphrase: str) -> Journal:
+    """``Journal.open``, with the CLI's hint (``zorivest encrypt``) for a plaintext file."""
+    from zorivest_core.domain.errors import NotEncryptedError
+    from zorivest_infra.journal import Journal
+
+    try:
+        return Journal.open(os.fspath(path), passphrase)
+    except NotEncryptedError:
+        raise CliError(
+            f"{path} is a plaintext SQLite database, not an encrypted journal; "
+            f"encrypt a copy of it with: zorivest encrypt {path} NEW.zorivest",
+            ExitCode.NOT_ENCRYPTED,
+        ) from None
+
+
 @contextmanager
 def open_journal(target: Target, passphrase_file: Path | None) -> Iterator[Journal]:
     """Open the target's journal (asking for the passphrase of a file) and close it after."""
-    from zorivest_core.domain.errors import NotEncryptedError
     from zorivest_infra.journal import Journal
 
     if target.path is not None:
         require_existing_journal(target.path)
-        passphrase = current_passphrase(passphrase_file)
-        try:
-            journal = Journal.open(os.fspath(target.path), passphrase)
-        except NotEncryptedError:
-            raise CliError(
-                f"{target.path} is a plaintext SQLite database, not an encrypted journal; "
-                f"encrypt a copy of it with: zorivest encrypt {target.path} NEW.zorivest",
-                ExitCode.NOT_ENCRYPTED,
-            ) from None
+        journal = open_journal_file(target.path, current_passphrase(passphrase_file))
     else:
         journal = Journal.connect(target.url or "")
     try:

@@ -52,7 +52,14 @@ def _rekey(path: Path, old: JournalKey, new: JournalKey) -> None:
                 with contextlib.suppress(Exception):
                     conn.execute("ROLLBACK")
             raise
-        _checkpoint(conn, path)
+        try:
+            _checkpoint(conn, path)
+        except ConflictError:
+            raise ConflictError(
+                f"journal {path} was re-keyed: the NEW passphrase opens it now (the old one "
+                "no longer does), but another connection or process still has it open; close "
+                "it there, then open the journal with the NEW passphrase"
+            ) from None
     finally:
         conn.close()
     _settle_wal(path)
@@ -67,7 +74,8 @@ def _checkpoint(conn: CipherConnection, path: Path) -> None:
     row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     if row is not None and row[0]:
         raise ConflictError(
-            f"journal {path} is in use by another connection or process; close it and retry"
+            f"journal {path} is in use by another connection or process; close it and retry "
+            "(nothing was changed: the old passphrase still opens it)"
         )
 
 
