@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from tests.factories import make_account, make_trade
 from zorivest_core.application.ports import UnitOfWork
@@ -248,6 +248,106 @@ def test_a_failed_write_that_keeps_the_transaction_does_not_block_commit(
         assert not getattr(caught.value, "__notes__", None)
         uow.commit()
     assert stored_trades(session_factory) == ["KEPT"]
+
+
+def test_a_failed_read_that_aborts_the_transaction_makes_commit_refuse(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    # PostgreSQL aborts the transaction on any failed statement; a read runs outside a
+    # savepoint, and psycopg would turn the later COMMIT into a silent ROLLBACK.
+    with_account(uow)
+    with uow:
+        uow.trades.save(make_trade("T1"))
+        session = uow._session
+        assert session is not None
+        with pytest.raises(DBAPIError):
+            session.execute(text("SELECT * FROM no_such_table"))
+        if session.get_bind().dialect.name != "postgresql":
+            uow.commit()  # SQLite keeps the transaction after a failed statement
+            return
+        with pytest.raises(TransactionLostError, match="nothing was committed") as refused:
+            uow.commit()
+        assert refused.value.__cause__ is None
+        with pytest.raises(TransactionLostError):
+            uow.commit()  # it keeps refusing until rollback()
+        uow.rollback()
+        uow.trades.save(make_trade("T2"))
+        uow.commit()
+    assert stored_trades(session_factory) == ["T2"]
+
+
+def test_a_failed_repository_read_on_postgresql_makes_commit_refuse(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    with_account(uow)
+    with uow:
+        session = uow._session
+        assert session is not None
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("only PostgreSQL aborts a transaction on a failed read")
+        uow.trades.save(make_trade("T1"))
+        with pytest.raises(Exception):  # noqa: B017 - whatever the read raises
+            uow.images.get("abc")  # type: ignore[arg-type]
+        with pytest.raises(TransactionLostError):
+            uow.commit()
+    assert stored_trades(session_factory) == []
+
+
+def test_commit_refuses_when_sqlite_rolled_back_outside_a_write(
+    uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]
+) -> None:
+    # SQLite may roll the whole transaction back by itself during a read (an interrupt,
+    # an I/O error); simulated by a ROLLBACK the session does not know about.
+    with_account(uow)
+    with uow:
+        session = uow._session
+        assert session is not None
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("SQLite's own rollback")
+        uow.trades.save(make_trade("T1"))
+        session.connection().exec_driver_sql("ROLLBACK")
+        with pytest.raises(TransactionLostError, match="SQLite rolled it back"):
+            uow.commit()
+        with pytest.raises(TransactionLostError):
+            uow.commit()
+        uow.rollback()
+        uow.trades.save(make_trade("T2"))
+        uow.commit()
+    assert stored_trades(session_factory) == ["T2"]
+
+
+def test_commit_without_any_statement_does_not_refuse(uow: SqlAlchemyUnitOfWork) -> None:
+    with uow:
+        uow.commit()
+        assert uow.trades.count() == 0
+        uow.commit()
+
+
+def test_a_plain_sqlite_engine_keeps_writes_in_the_unit_of_works_transaction() -> None:
+    # The stdlib driver's own transaction handling: a first SAVEPOINT would start (and
+    # its RELEASE commit) a transaction of its own; writes must still wait for commit().
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    Base.metadata.create_all(engine)
+    uow = SqlAlchemyUnitOfWork(sessionmaker(bind=engine))
+    try:
+        with uow:
+            uow.accounts.save(make_account())
+            uow.trades.save(make_trade("T1"))
+        with uow:
+            assert (uow.accounts.count(), uow.trades.count()) == (0, 0)
+            uow.accounts.save(make_account())
+            uow.commit()
+            uow.trades.save(make_trade("T1"))
+            uow.rollback()
+            uow.trades.save(make_trade("T2"))
+            with pytest.raises(DuplicateError):
+                uow.trades.save(make_trade("T2"))
+            uow.commit()
+        with uow:
+            assert (uow.accounts.count(), uow.trades.count()) == (1, 1)
+            assert uow.trades.get("T2") is not None
+    finally:
+        engine.dispose()
 
 
 def test_a_failing_rollback_on_exit_does_not_hide_the_blocks_error(

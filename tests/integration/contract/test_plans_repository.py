@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import BASE_TIME
@@ -15,7 +15,7 @@ from tests.integration.contract._rows import add_trade, dialect_of, raw_count
 from zorivest_core.domain.entities import TradePlan
 from zorivest_core.domain.enums import ConvictionLevel, PlanStatus, TradeAction
 from zorivest_core.domain.errors import ConflictError, NotFoundError, ValidationError
-from zorivest_infra.database.models import TradeModel
+from zorivest_infra.database.models import ImageModel, TradeModel
 from zorivest_infra.database.repositories.plans import SqlAlchemyTradePlanRepository
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -188,3 +188,55 @@ def test_rollback_leaves_nothing(
     repo.save(full_plan())
     backend_session.rollback()
     assert raw_count(session_factory, "trade_plans") == 0
+
+
+def add_image(session: Session, owner_type: str, owner_id: str) -> None:
+    session.execute(
+        insert(ImageModel).values(
+            owner_type=owner_type, owner_id=owner_id, created_at=BASE_TIME, data=b"png"
+        )
+    )
+
+
+def images_of(session_factory: sessionmaker[Session], owner_type: str, owner_id: str) -> int:
+    return raw_count(
+        session_factory, "images", f"WHERE owner_type = '{owner_type}' AND owner_id = '{owner_id}'"
+    )
+
+
+def test_delete_removes_the_plans_images_and_its_id_is_never_reused(
+    repo: SqlAlchemyTradePlanRepository,
+    backend_session: Session,
+    session_factory: sessionmaker[Session],
+) -> None:
+    first = repo.save(full_plan())
+    last = repo.save(full_plan(ticker="MSFT"))
+    add_image(backend_session, "plan", str(first))
+    add_image(backend_session, "plan", str(last))
+    add_image(backend_session, "plan", str(last))
+    add_image(backend_session, "report", str(last))  # another owner with the same number
+    backend_session.commit()
+
+    repo.delete(last)  # the highest id: SQLite without AUTOINCREMENT would hand it out again
+    backend_session.commit()
+    assert images_of(session_factory, "plan", str(last)) == 0
+    assert images_of(session_factory, "plan", str(first)) == 1
+    assert images_of(session_factory, "report", str(last)) == 1
+
+    new = repo.save(full_plan(ticker="NVDA"))
+    backend_session.commit()
+    assert new > last
+    assert images_of(session_factory, "plan", str(new)) == 0
+
+
+def test_deleting_a_missing_plan_leaves_images_alone(
+    repo: SqlAlchemyTradePlanRepository,
+    backend_session: Session,
+    session_factory: sessionmaker[Session],
+) -> None:
+    add_image(backend_session, "plan", "404")  # an orphan written by another tool
+    backend_session.commit()
+    with pytest.raises(NotFoundError):
+        repo.delete(404)
+    backend_session.commit()
+    assert images_of(session_factory, "plan", "404") == 1

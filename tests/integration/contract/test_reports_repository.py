@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import BASE_TIME
@@ -19,7 +19,7 @@ from zorivest_core.domain.errors import (
     NotFoundError,
     ValidationError,
 )
-from zorivest_infra.database.models import TradeModel
+from zorivest_infra.database.models import ImageModel, TradeModel
 from zorivest_infra.database.repositories.reports import SqlAlchemyTradeReportRepository
 
 CET = dt.timezone(dt.timedelta(hours=1))
@@ -138,3 +138,72 @@ def test_rollback_leaves_nothing(
     repo.save(full_report())
     backend_session.rollback()
     assert raw_count(session_factory, "trade_reports") == 0
+
+
+def add_image(session: Session, owner_type: str, owner_id: str) -> None:
+    session.execute(
+        insert(ImageModel).values(
+            owner_type=owner_type, owner_id=owner_id, created_at=BASE_TIME, data=b"png"
+        )
+    )
+
+
+def images_of(session_factory: sessionmaker[Session], owner_type: str, owner_id: str) -> int:
+    return raw_count(
+        session_factory, "images", f"WHERE owner_type = '{owner_type}' AND owner_id = '{owner_id}'"
+    )
+
+
+def test_delete_removes_the_reports_images_and_its_id_is_never_reused(
+    repo: SqlAlchemyTradeReportRepository,
+    backend_session: Session,
+    session_factory: sessionmaker[Session],
+) -> None:
+    first = repo.save(full_report("T1"))
+    last = repo.save(full_report("T2"))
+    add_image(backend_session, "report", str(first))
+    add_image(backend_session, "report", str(last))
+    add_image(backend_session, "report", str(last))
+    add_image(backend_session, "plan", str(last))  # another owner with the same number
+    add_image(backend_session, "trade", "T2")
+    backend_session.commit()
+
+    repo.delete(last)  # the highest id: SQLite without AUTOINCREMENT would hand it out again
+    backend_session.commit()
+    assert images_of(session_factory, "report", str(last)) == 0
+    assert images_of(session_factory, "report", str(first)) == 1
+    assert images_of(session_factory, "plan", str(last)) == 1
+    assert images_of(session_factory, "trade", "T2") == 1
+
+    add_trade(backend_session, "T3")
+    new = repo.save(full_report("T3"))
+    backend_session.commit()
+    assert new > last
+    assert images_of(session_factory, "report", str(new)) == 0
+
+
+def test_deleting_a_missing_report_leaves_images_alone(
+    repo: SqlAlchemyTradeReportRepository,
+    backend_session: Session,
+    session_factory: sessionmaker[Session],
+) -> None:
+    add_image(backend_session, "report", "404")  # an orphan written by another tool
+    backend_session.commit()
+    with pytest.raises(NotFoundError):
+        repo.delete(404)
+    backend_session.commit()
+    assert images_of(session_factory, "report", "404") == 1
+
+
+def test_a_failed_report_delete_keeps_its_images(
+    repo: SqlAlchemyTradeReportRepository,
+    backend_session: Session,
+    session_factory: sessionmaker[Session],
+) -> None:
+    report_id = repo.save(full_report("T1"))
+    add_image(backend_session, "report", str(report_id))
+    backend_session.commit()
+    repo.delete(report_id)
+    backend_session.rollback()
+    assert images_of(session_factory, "report", str(report_id)) == 1
+    assert raw_count(session_factory, "trade_reports") == 1

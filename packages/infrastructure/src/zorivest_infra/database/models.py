@@ -42,6 +42,11 @@ ACCOUNT_ID = 64
 SYMBOL = 64
 NAME = 200
 
+# `sqlite_autoincrement` (images, trade_reports, trade_plans, watchlists): SQLite then never
+# hands out the id of a deleted row again. Images refer to reports and plans by `str(id)`,
+# and callers keep report, plan, watchlist and image ids: a reused id would silently point
+# at another row. PostgreSQL sequences never reuse ids anyway.
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
@@ -81,7 +86,10 @@ class TradeModel(Base):
 
 class ImageModel(Base):
     __tablename__ = "images"
-    __table_args__ = (Index("ix_images_owner_type_owner_id", "owner_type", "owner_id"),)
+    __table_args__ = (
+        Index("ix_images_owner_type_owner_id", "owner_type", "owner_id"),
+        {"sqlite_autoincrement": True},  # ids are never reused
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     owner_type: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
@@ -119,6 +127,7 @@ class AccountModel(Base):
 
 class TradeReportModel(Base):
     __tablename__ = "trade_reports"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # ids are never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     trade_id: Mapped[str] = mapped_column(
@@ -140,6 +149,7 @@ class TradeReportModel(Base):
 
 class TradePlanModel(Base):
     __tablename__ = "trade_plans"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # ids are never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticker: Mapped[str] = mapped_column(String(SYMBOL), nullable=False, index=True)
@@ -172,6 +182,7 @@ class TradePlanModel(Base):
 
 class WatchlistModel(Base):
     __tablename__ = "watchlists"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # ids are never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(NAME), nullable=False)

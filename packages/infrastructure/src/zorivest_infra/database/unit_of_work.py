@@ -15,7 +15,9 @@ A failed write costs only itself, unless the database rolled back the whole tran
 (SQLite does so on a full disk, for one): the write's error then says that all uncommitted
 work of the block is lost, `commit()` refuses (`StorageFullError` or `TransactionLostError`)
 rather than commit what came after as if nothing had happened, and `rollback()` lets the
-block start again.
+block start again. A failed read does not cost the transaction on SQLite, but it aborts it
+on PostgreSQL: `commit()` then refuses too (`TransactionLostError`) instead of letting the
+database turn COMMIT into a silent ROLLBACK; call `rollback()` after catching such an error.
 
 One instance can be used for many blocks one after the other (each block gets a fresh
 session), but never for two at once: entering an active unit of work raises, whether
@@ -60,8 +62,8 @@ from zorivest_infra.database.repositories._base import (
     TransactionLostError,
     UnitOfWorkError,
     clear_transaction_lost,
+    find_transaction_lost,
     mark_session_closed,
-    transaction_lost,
 )
 
 __all__ = [
@@ -214,13 +216,15 @@ class SqlAlchemyUnitOfWork:
             StorageFullError, TransactionLostError: Nothing is committed because the
                 database had already rolled back the whole transaction when a write of
                 this block failed (a full disk gives `StorageFullError`; chained to that
-                write's error). It refuses until `rollback()` is called.
+                write's error), or had rolled back or aborted it after another statement
+                failed, e.g. a read on PostgreSQL (`TransactionLostError`, unchained). It
+                refuses until `rollback()` is called.
         """
         session = self._require_session("commit()")
-        lost = transaction_lost(session)
+        lost = find_transaction_lost(session)
         if lost is not None:
             # Committing now would commit only what came after the loss, as if the work
-            # before it had been saved.
+            # before it had been saved (or, on PostgreSQL, silently roll back everything).
             raise lost.commit_refused() from lost.error
         with translated_errors("committing"):
             session.commit()

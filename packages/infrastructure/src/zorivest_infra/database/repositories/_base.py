@@ -31,10 +31,18 @@ so in the error it raises, and records it on the session (`transaction_lost`): t
 work's `commit()` then refuses instead of committing whatever came after, and its
 `rollback()` clears the record. Earlier work of the unit of work is never dropped silently.
 
-Caveat: on a plain `create_engine("sqlite://")` with the stdlib driver's default
-transaction handling (the seed's own test fixture), SQLite savepoints do not nest inside the
-driver's implicit transaction, so a released savepoint there commits. The project's engines
-(`zorivest_infra.database.engine`) let SQLAlchemy emit BEGIN itself and are not affected.
+A failed statement outside any savepoint (a read) can cost the transaction too: PostgreSQL
+then aborts it (every later statement fails, and COMMIT silently rolls back), and SQLite may
+roll it back by itself. `find_transaction_lost` looks at the driver's own transaction state
+for that, so the unit of work's `commit()` refuses (`TransactionLostError`) instead of
+returning as if the work had been stored; the record stays until `rollback()`.
+
+On a plain `create_engine("sqlite://")` with the stdlib driver's default transaction
+handling (the seed's own test fixture), the driver begins a transaction only before DML, so
+a SAVEPOINT issued first would open (and its RELEASE commit) a transaction of its own.
+`_atomic` therefore begins the driver's transaction itself first on such connections, so
+writes stay uncommitted until the unit of work commits. The project's engines
+(`zorivest_infra.database.engine`) let SQLAlchemy emit BEGIN itself and need no help.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import islice
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import Connection, Table
 from sqlalchemy import exc as sa_exc
@@ -72,6 +80,7 @@ __all__ = [
     "clear_transaction_lost",
     "contains_pattern",
     "escape_like",
+    "find_transaction_lost",
     "mark_session_closed",
     "not_found",
     "table_of",
@@ -115,14 +124,21 @@ class LostTransaction:
 
     Attributes:
         context: The write that failed (e.g. "saving trades in bulk").
-        error: The error raised for it.
+        error: The error raised for it; None when the loss was found later, in the
+            driver's transaction state (a failed read, for one), with no error to show.
     """
 
     context: str
-    error: BaseException
+    error: BaseException | None
 
     def commit_refused(self) -> ZorivestError | TransactionLostError:
         """The error `commit()` raises instead of committing (chain it to `error`)."""
+        if self.error is None:
+            return TransactionLostError(
+                "nothing was committed: the database had already rolled back or aborted "
+                f"this unit of work's transaction ({self.context}), so all of its "
+                "uncommitted work is lost; call rollback(), then redo it"
+            )
         message = (
             f"nothing was committed: the database rolled back this unit of work's whole "
             f"transaction when {self.context} failed ({type(self.error).__name__}), so all "
@@ -153,9 +169,84 @@ def clear_transaction_lost(session: Session) -> None:
     session.info.pop(TRANSACTION_LOST_KEY, None)
 
 
-def _record_transaction_lost(session: Session, context: str, error: BaseException) -> None:
+def _record_transaction_lost(
+    session: Session, context: str, error: BaseException | None
+) -> LostTransaction:
     # The first loss is the one that matters: it took the unit of work's earlier work.
-    session.info.setdefault(TRANSACTION_LOST_KEY, LostTransaction(context, error))
+    record = transaction_lost(session)
+    if record is None:
+        record = LostTransaction(context, error)
+        session.info[TRANSACTION_LOST_KEY] = record
+    return record
+
+
+def find_transaction_lost(session: Session) -> LostTransaction | None:
+    """Like `transaction_lost`, but also asks the driver whether its transaction is gone.
+
+    A statement that failed outside a savepoint (a read: repositories read without one)
+    is not seen by `_atomic`, yet PostgreSQL then aborts the transaction, turning a later
+    COMMIT into a silent ROLLBACK, and SQLite may have rolled it back by itself. So for
+    each connection the session's transaction already holds (none is acquired, nothing
+    is begun), the driver's state is checked: psycopg's transaction status is INERROR, or
+    a SQLite connection whose transactions SQLAlchemy begins itself (driver
+    `isolation_level` None) is no longer in a transaction. A loss found so is recorded
+    like a failed write's, so it is reported until `clear_transaction_lost`.
+    """
+    record = transaction_lost(session)
+    if record is not None:
+        return record
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return None
+    for connection in _held_connections(session, transaction):
+        problem = _driver_transaction_problem(connection)
+        if problem is not None:
+            return _record_transaction_lost(session, problem, None)
+    return None
+
+
+def _held_connections(session: Session, transaction: SessionTransaction) -> Iterable[Connection]:
+    """The connections the session's (root) transaction has acquired so far."""
+    held: Iterable[Connection] | None = getattr(transaction, "connections", None)
+    if held is not None:  # SQLAlchemy >= 2.1.7; reading it never acquires a connection
+        return held
+    # Older SQLAlchemy: repositories acquire the connection as soon as a transaction
+    # begins, so this returns the one already held.
+    return [session.connection()]  # pragma: no cover - depends on the SQLAlchemy version
+
+
+def _driver_transaction_problem(connection: Connection) -> str | None:
+    """Why the driver no longer has `connection`'s transaction, or None if it has it."""
+    if connection.closed or connection.invalidated or not connection.in_transaction():
+        return None  # nothing to judge by; committing such a connection fails by itself
+    driver: Any = connection.connection.driver_connection
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        from psycopg.pq import TransactionStatus
+
+        if driver.info.transaction_status == TransactionStatus.INERROR:
+            return "PostgreSQL aborted it after a statement failed"
+        return None
+    sqlalchemy_begins = dialect.name == "sqlite" and getattr(driver, "isolation_level", "") is None
+    if sqlalchemy_begins and not getattr(driver, "in_transaction", True):
+        return "SQLite rolled it back by itself"
+    return None
+
+
+def _begin_driver_transaction(connection: Connection) -> None:
+    """On a SQLite connection left to the driver's transaction handling, BEGIN now.
+
+    The stdlib driver (`isolation_level` not None) begins its transaction only before
+    INSERT/UPDATE/DELETE, not before SAVEPOINT; a first SAVEPOINT would then start a
+    transaction of its own, which its RELEASE commits, out of reach of the unit of work's
+    rollback. An explicit BEGIN first makes the savepoint nest in the outer transaction,
+    which the driver then commits or rolls back with the session.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    driver: Any = connection.connection.driver_connection
+    if getattr(driver, "isolation_level", None) is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN")
 
 
 class SqlAlchemyRepository:
@@ -213,6 +304,7 @@ class SqlAlchemyRepository:
         """
         session = self._session
         with translated_errors(context):
+            _begin_driver_transaction(session.connection())
             savepoint = session.begin_nested()
         try:
             yield session.connection()

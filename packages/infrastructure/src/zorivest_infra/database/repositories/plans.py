@@ -8,8 +8,8 @@ from sqlalchemy import ColumnElement, RowMapping, delete, func, insert, select, 
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import TradePlan
-from zorivest_core.domain.enums import PlanStatus
-from zorivest_infra.database.models import TradePlanModel
+from zorivest_core.domain.enums import ImageOwnerType, PlanStatus
+from zorivest_infra.database.models import ImageModel, TradePlanModel
 from zorivest_infra.database.repositories._base import (
     SqlAlchemyRepository,
     not_found,
@@ -18,6 +18,7 @@ from zorivest_infra.database.repositories._base import (
 )
 
 _PLANS = table_of(TradePlanModel)
+_IMAGES = table_of(ImageModel)
 _ORDER = (_PLANS.c.created_at, _PLANS.c.id)
 
 
@@ -114,15 +115,23 @@ class SqlAlchemyTradePlanRepository(SqlAlchemyRepository):
         self._update(plan.id, values, f"updating trade plan {plan.id}")
 
     def delete(self, plan_id: int) -> None:
-        """Delete one plan.
+        """Delete one plan with its images, all or nothing.
 
         Raises:
-            NotFoundError: No plan has that id.
+            NotFoundError: No plan has that id (nothing is changed).
         """
         with self._atomic(f"deleting trade plan {plan_id}") as conn:
             result = conn.execute(delete(_PLANS).where(_PLANS.c.id == plan_id))
-        if result.rowcount == 0:
-            raise not_found("trade plan", plan_id)
+            if result.rowcount == 0:
+                raise not_found("trade plan", plan_id)
+            # After the plan row is gone (and locked until commit on PostgreSQL), so an
+            # image committed concurrently for this plan is seen and deleted too.
+            conn.execute(
+                delete(_IMAGES).where(
+                    _IMAGES.c.owner_type == ImageOwnerType.PLAN.value,
+                    _IMAGES.c.owner_id == str(plan_id),
+                )
+            )
 
     def link_trade(self, plan_id: int, exec_id: str) -> None:
         """Record that the trade `exec_id` executed the plan.

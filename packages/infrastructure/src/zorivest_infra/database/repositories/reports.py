@@ -8,10 +8,12 @@ from sqlalchemy import ColumnElement, RowMapping, delete, func, insert, select, 
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import TradeReport
-from zorivest_infra.database.models import TradeReportModel
+from zorivest_core.domain.enums import ImageOwnerType
+from zorivest_infra.database.models import ImageModel, TradeReportModel
 from zorivest_infra.database.repositories._base import SqlAlchemyRepository, not_found, table_of
 
 _REPORTS = table_of(TradeReportModel)
+_IMAGES = table_of(ImageModel)
 
 
 def report_to_row(report: TradeReport) -> dict[str, Any]:
@@ -94,15 +96,23 @@ class SqlAlchemyTradeReportRepository(SqlAlchemyRepository):
             raise not_found("trade report", report.id)
 
     def delete(self, report_id: int) -> None:
-        """Delete one report.
+        """Delete one report with its images, all or nothing.
 
         Raises:
-            NotFoundError: No report has that id.
+            NotFoundError: No report has that id (nothing is changed).
         """
         with self._atomic(f"deleting trade report {report_id}") as conn:
             result = conn.execute(delete(_REPORTS).where(_REPORTS.c.id == report_id))
-        if result.rowcount == 0:
-            raise not_found("trade report", report_id)
+            if result.rowcount == 0:
+                raise not_found("trade report", report_id)
+            # After the report row is gone (and locked until commit on PostgreSQL), so an
+            # image committed concurrently for this report is seen and deleted too.
+            conn.execute(
+                delete(_IMAGES).where(
+                    _IMAGES.c.owner_type == ImageOwnerType.REPORT.value,
+                    _IMAGES.c.owner_id == str(report_id),
+                )
+            )
 
     def count(self) -> int:
         return int(

@@ -194,6 +194,7 @@ def _create_tables() -> None:
         sa.Column("created_at", _utc(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_images")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_images_owner_id"), "images", ["owner_id"])
     op.create_index(op.f("ix_images_owner_type"), "images", ["owner_type"])
@@ -254,6 +255,7 @@ def _create_tables() -> None:
         sa.Column("created_at", _utc(), nullable=False),
         sa.Column("updated_at", _utc(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_watchlists")),
+        sqlite_autoincrement=True,
     )
 
     # Referencing accounts.
@@ -448,6 +450,7 @@ def _create_tables() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trade_plans")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_trade_plans_account_id"), "trade_plans", ["account_id"])
     op.create_index(op.f("ix_trade_plans_linked_trade_id"), "trade_plans", ["linked_trade_id"])
@@ -471,6 +474,7 @@ def _create_tables() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trade_reports")),
         sa.UniqueConstraint("trade_id", name=op.f("uq_trade_reports_trade_id")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "transaction_ledger",
