@@ -584,6 +584,53 @@ def test_crash_between_rekey_commit_and_checkpoint(tmp_path: Path, first: str) -
         Journal.open(path, passphrases["old"])
 
 
+def test_change_passphrase_keeps_the_journal_usable_when_the_last_checkpoint_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zorivest_infra.journal import rekey as rekey_module
+
+    path = tmp_path / "journal.db"
+    create_with_trades(path, count=3)
+    real_checkpoint = rekey_module._checkpoint
+
+    class Busy:
+        """A connection whose checkpoint reports that a reader held the log back."""
+
+        def execute(self, statement: str) -> Any:
+            class Row:
+                @staticmethod
+                def fetchone() -> tuple[int, int, int]:
+                    return (1, -1, -1)
+
+            return Row()
+
+    calls: list[Path] = []
+
+    def checkpoint(conn: CipherConnection, checkpointed: Path) -> None:
+        calls.append(checkpointed)
+        # The second checkpoint runs after the re-key has committed.
+        real_checkpoint(Busy() if len(calls) == 2 else conn, checkpointed)  # type: ignore[arg-type]
+
+    with Journal.open(path, PASSPHRASE) as journal:
+        with monkeypatch.context() as patch:
+            patch.setattr(rekey_module, "_checkpoint", checkpoint)
+            with pytest.raises(rekey_module.RekeyCommittedError, match="NEW passphrase") as caught:
+                journal.change_passphrase("new passphrase")
+        assert isinstance(caught.value, ConflictError)
+        assert len(calls) == 2
+        # The same object carries on under the NEW key: it reads and writes.
+        assert not journal.closed
+        with journal.unit_of_work(read_only=True) as uow:
+            assert uow.trades.get("T00001") == make_trade("T00001")
+        save_trades(journal, ["AFTER"])
+        assert trade_count(journal) == 4
+        assert journal.verify().ok
+    with pytest.raises(InvalidPassphraseError):
+        Journal.open(path, PASSPHRASE)
+    with Journal.open(path, "new passphrase") as journal:
+        assert trade_count(journal) == 4
+
+
 # ---------------------------------------------------------------------------------------------
 # backup and snapshots
 # ---------------------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from zorivest_infra.database.connection import (
     JournalKey,
     key_for_existing_journal,
     key_for_new_journal,
-    read_journal_salt,
 )
 from zorivest_infra.database.engine import create_engine_from_url, engine_for_key, for_writing
 from zorivest_infra.database.unit_of_work import SqlAlchemyUnitOfWork
@@ -47,7 +46,7 @@ from zorivest_infra.journal.files import (
 )
 from zorivest_infra.journal.info import JournalInfo, _describe_journal
 from zorivest_infra.journal.plaintext import _plaintext_paths, _write_encrypted
-from zorivest_infra.journal.rekey import _checked_out, _rekey
+from zorivest_infra.journal.rekey import RekeyProgress, _checked_out, _rekey
 from zorivest_infra.journal.verify import VerifyReport, _verify_journal
 from zorivest_infra.journal.wal import _settle_wal
 from zorivest_infra.secrets import SESSION_API_KEY_CIPHER, ApiKeyCipher
@@ -424,11 +423,15 @@ class Journal:
         the header and the hot journal can disagree; journals are always in WAL mode.)
 
         Requires that no unit of work of this journal is in use and that no other process
-        has the journal open (their connections would hold the old key).
+        has the journal open (their connections would hold the old key). If one does, the
+        final checkpoint fails after the commit: `RekeyCommittedError` is raised and this
+        journal carries on under the NEW key (it is closed if even that cannot be opened).
 
         Raises:
             ValidationError: Empty new passphrase.
             ConflictError: Connections are still in use (nothing changed).
+            RekeyCommittedError: (a `ConflictError`) The re-key committed, so the NEW
+                passphrase opens the journal, but another connection or process holds it.
             UnsupportedOperationError: The journal is a URL journal.
             StorageFullError: No space to rewrite the pages (the old passphrase still works).
         """
@@ -442,10 +445,13 @@ class Journal:
                 )
             new_key = key_for_new_journal(new_passphrase)
             self._engine.dispose()
+            progress = RekeyProgress()
             try:
-                _rekey(path, old_key, new_key)
+                _rekey(path, old_key, new_key, progress)
             except BaseException:
-                self._reopen_after_failed_rekey(path, old_key, new_key)
+                self._reopen_after_failed_rekey(
+                    path, old_key, new_key, committed=progress.committed
+                )
                 raise
             old_key.wipe()
             self._install_key(path, new_key)
@@ -457,11 +463,18 @@ class Journal:
         self._cipher = ApiKeyCipher.from_journal_key(key)
         self._session_factory = self._make_session_factory()
 
-    def _reopen_after_failed_rekey(self, path: Path, old: JournalKey, new: JournalKey) -> None:
-        """After a failed re-key, reopen under whichever key the file is under now."""
+    def _reopen_after_failed_rekey(
+        self, path: Path, old: JournalKey, new: JournalKey, *, committed: bool
+    ) -> None:
+        """After a failed re-key, reopen under the key the journal is under now.
+
+        That is the NEW key once the re-key committed, else the old one. It is decided by
+        `committed`, never by the header's salt: after a commit whose checkpoint failed, the
+        main file still shows the OLD salt (the new page 1 is only in the log).
+        """
+        current, other = (new, old) if committed else (old, new)
         try:
             _settle_wal(path)
-            current, other = (new, old) if read_journal_salt(path) == new.salt else (old, new)
             self._install_key(path, current)
             other.wipe()
         except BaseException:

@@ -6,12 +6,17 @@ that method for the crash behaviour). This module holds the mechanics on a raw S
 connection: checkpointing the log around the re-key, running the pragma without leaking
 the key literal, re-encrypting the API keys, and checking that the header took the new
 salt.
+
+`_rekey` records in a `RekeyProgress` whether the re-key committed, so that a caller whose
+re-key failed afterwards (a busy final checkpoint) reinstalls the NEW key, not the old one:
+until that checkpoint lands, the main file's header still shows the OLD salt.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -30,12 +35,32 @@ from zorivest_infra.secrets import ApiKeyCipher, ApiKeyDecryptionError
 _log = logging.getLogger("zorivest_infra.journal")  # one logger for the whole package
 
 
+class RekeyCommittedError(ConflictError):
+    """The re-key committed (only the NEW passphrase opens the journal) but a later step failed."""
+
+
+@dataclass
+class RekeyProgress:
+    """How far `_rekey` got: ``committed`` is True once the new key is the journal's key."""
+
+    committed: bool = False
+
+
 def _checked_out(engine: Engine) -> int:
     checked_out = getattr(engine.pool, "checkedout", None)
     return int(checked_out()) if callable(checked_out) else 0
 
 
-def _rekey(path: Path, old: JournalKey, new: JournalKey) -> None:
+def _rekey(
+    path: Path, old: JournalKey, new: JournalKey, progress: RekeyProgress | None = None
+) -> None:
+    """Re-key `path` from `old` to `new`; `progress.committed` tells whether it committed.
+
+    Raises:
+        RekeyCommittedError: The re-key committed, but the log could not be checkpointed
+            into the main file (another connection or process has the journal open).
+    """
+    progress = progress if progress is not None else RekeyProgress()
     conn = open_keyed_connection(path, old)
     try:
         conn.isolation_level = None
@@ -44,6 +69,7 @@ def _rekey(path: Path, old: JournalKey, new: JournalKey) -> None:
         try:
             _reencrypt_api_keys(conn, old, new)
             _run_rekey(conn, path, new)
+            progress.committed = True  # SQLCipher committed the rewrite with the pragma
             # SQLCipher commits the rewrite itself; this ends the (now empty) transaction.
             if conn.in_transaction:
                 conn.execute("COMMIT")
@@ -55,7 +81,7 @@ def _rekey(path: Path, old: JournalKey, new: JournalKey) -> None:
         try:
             _checkpoint(conn, path)
         except ConflictError:
-            raise ConflictError(
+            raise RekeyCommittedError(
                 f"journal {path} was re-keyed: the NEW passphrase opens it now (the old one "
                 "no longer does), but another connection or process still has it open; close "
                 "it there, then open the journal with the NEW passphrase"
@@ -64,7 +90,7 @@ def _rekey(path: Path, old: JournalKey, new: JournalKey) -> None:
         conn.close()
     _settle_wal(path)
     if read_journal_salt(path) != new.salt:
-        raise ConflictError(
+        raise RekeyCommittedError(
             f"journal {path} was re-keyed but its header still shows the old salt: another "
             "process has it open; close it there, then open the journal with the NEW passphrase"
         )
