@@ -56,6 +56,7 @@ from typing import Any, Final, TypeVar
 
 from sqlalchemy import Connection, Table
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
 from zorivest_core.domain import validation as v
@@ -395,3 +396,13 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def utc_now() -> dt.datetime:
     """The current time, aware, in UTC."""
     return dt.datetime.now(dt.UTC)
+
+
+def dialect_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT supporting ON CONFLICT (upserts, insert-or-skip) on this backend."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no ON CONFLICT for the {name} dialect")  # pragma: no cover

@@ -16,6 +16,7 @@ from zorivest_infra.database.models import BankImportConfigModel, BankTransactio
 from zorivest_infra.database.repositories._base import (
     SqlAlchemyRepository,
     chunked,
+    dialect_insert,
     not_found,
     table_of,
     utc_now,
@@ -29,6 +30,8 @@ _CONFIGS = table_of(BankImportConfigModel)
 _IN_CHUNK: Final = 500
 _INSERT_CHUNK: Final = 1000
 _ORDER = (_TRANSACTIONS.c.date, _TRANSACTIONS.c.id)
+_ACCOUNT_ID: Final = _TRANSACTIONS.c.account_id
+_DEDUP_HASH: Final = _TRANSACTIONS.c.dedup_hash
 
 
 def transaction_to_row(transaction: BankTransaction) -> dict[str, Any]:
@@ -182,9 +185,18 @@ class SqlAlchemyBankTransactionRepository(SqlAlchemyRepository):
                     if batch is not None:
                         row["import_batch_id"] = batch
                     rows.append(row)
+            # A line another import committed since the check above (PostgreSQL, READ
+            # COMMITTED) is skipped by the unique (account_id, dedup_hash) index instead of
+            # failing the whole import; only the lines RETURNING reports were inserted.
+            inserted = 0
+            adding = (
+                dialect_insert(conn, _TRANSACTIONS)
+                .on_conflict_do_nothing(index_elements=[_ACCOUNT_ID, _DEDUP_HASH])
+                .returning(_TRANSACTIONS.c.id)
+            )
             for chunk in chunked(rows, _INSERT_CHUNK):
-                conn.execute(insert(_TRANSACTIONS), chunk)
-        return BankImportResult(inserted=len(rows), duplicates=duplicates)
+                inserted += len(conn.execute(adding, chunk).all())
+        return BankImportResult(inserted=inserted, duplicates=duplicates + len(rows) - inserted)
 
     def list_for_account(
         self,

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, or_, select, update
+from sqlalchemy import RowMapping, delete, func, insert, or_, select
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import IdentifierMapping
@@ -14,6 +14,7 @@ from zorivest_core.domain.enums import IdentifierType
 from zorivest_infra.database.models import IdentifierCacheModel
 from zorivest_infra.database.repositories._base import (
     SqlAlchemyRepository,
+    dialect_insert,
     table_of,
     utc_now,
 )
@@ -87,14 +88,16 @@ class SqlAlchemyIdentifierRepository(SqlAlchemyRepository):
         The row keeps its id when it is replaced.
         """
         row = mapping_to_row(mapping)
-        key = (_CACHE.c.id_type == row["id_type"], _CACHE.c.id_value == row["id_value"])
         with self._atomic(f"caching {mapping.id_type.value} {mapping.id_value!r}") as conn:
-            existing = conn.execute(select(_CACHE.c.id).where(*key)).scalar_one_or_none()
-            if existing is None:
-                new_id = conn.execute(insert(_CACHE).values(row).returning(_CACHE.c.id))
-                return int(new_id.scalar_one())
-            conn.execute(update(_CACHE).where(_CACHE.c.id == existing).values(row))
-            return int(existing)
+            # One atomic upsert: a check-then-insert would let two callers caching the same
+            # new pair race on PostgreSQL (READ COMMITTED), the loser getting DuplicateError.
+            upsert = dialect_insert(conn, _CACHE).values(row)
+            unchanged = ("id_type", "id_value")
+            statement = upsert.on_conflict_do_update(
+                index_elements=[_CACHE.c.id_type, _CACHE.c.id_value],
+                set_={name: upsert.excluded[name] for name in row if name not in unchanged},
+            ).returning(_CACHE.c.id)
+            return int(conn.execute(statement).scalar_one())
 
     def get(self, mapping_id: int) -> IdentifierMapping | None:
         """A cached mapping by id, expired or not."""

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, select, update
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import McpGuardState
 from zorivest_infra.database.models import McpGuardModel
-from zorivest_infra.database.repositories._base import SqlAlchemyRepository, table_of, utc_now
+from zorivest_infra.database.repositories._base import (
+    SqlAlchemyRepository,
+    dialect_insert,
+    table_of,
+    utc_now,
+)
 
 _GUARD = table_of(McpGuardModel)
 GUARD_ID: Final = 1
@@ -89,13 +94,14 @@ class SqlAlchemyMcpGuardRepository(SqlAlchemyRepository):
         """
         reason = v.text("reason", reason, max_length=100)
         with self._atomic("locking the MCP guard") as conn:
-            current = self._ensure(conn)
-            if current.is_locked:
-                return current
+            self._ensure(conn)
             now = utc_now()
+            # The condition is part of the UPDATE, so it is atomic: on PostgreSQL a
+            # concurrent lock that commits first makes this UPDATE match no row (READ
+            # COMMITTED re-checks the WHERE on the newest row version), keeping its reason.
             conn.execute(
                 update(_GUARD)
-                .where(_GUARD.c.id == GUARD_ID)
+                .where(_GUARD.c.id == GUARD_ID, _GUARD.c.is_locked.is_not(True))
                 .values(is_locked=True, locked_at=now, lock_reason=reason, updated_at=now)
             )
             return self._read(conn)
@@ -124,5 +130,7 @@ class SqlAlchemyMcpGuardRepository(SqlAlchemyRepository):
         if row is not None:
             return row_to_state(row)
         created = McpGuardState(updated_at=utc_now())
-        conn.execute(insert(_GUARD).values(id=GUARD_ID, **state_to_row(created)))
-        return created
+        # Another session may create the row concurrently: keep whichever came first.
+        values = {"id": GUARD_ID, **state_to_row(created)}
+        conn.execute(dialect_insert(conn, _GUARD).values(values).on_conflict_do_nothing())
+        return cls._read(conn)

@@ -21,6 +21,7 @@ from zorivest_infra.database.models import AppDefaultModel, SettingModel
 from zorivest_infra.database.repositories._base import (
     SqlAlchemyRepository,
     chunked,
+    dialect_insert,
     not_found,
     table_of,
     utc_now,
@@ -133,9 +134,15 @@ class SqlAlchemySettingsRepository(SqlAlchemyRepository):
         setting = Setting(key=key, value=text_value, value_type=value_type, updated_at=utc_now())
         row = setting_to_row(setting)
         with self._atomic(f"setting {key!r}") as conn:
-            result = conn.execute(update(_SETTINGS).where(_SETTINGS.c.key == key).values(row))
-            if result.rowcount == 0:
-                conn.execute(insert(_SETTINGS).values(row))
+            # One atomic upsert: a check-then-insert would let two callers setting the same
+            # new key race on PostgreSQL (READ COMMITTED), the loser getting DuplicateError.
+            upsert = dialect_insert(conn, _SETTINGS).values(row)
+            conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[_SETTINGS.c.key],
+                    set_={name: upsert.excluded[name] for name in row if name != "key"},
+                )
+            )
         return setting
 
     def delete(self, key: str) -> None:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     table,
     update,
 )
+from sqlalchemy.dialects import postgresql
 
 from zorivest_core.application.ports import SaveManyResult, TradeCursor, TradeTotals
 from zorivest_core.domain import validation as v
@@ -336,11 +337,17 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
         conflicts: list[str] = []
         with self._atomic("saving trades in bulk") as connection:
             codec = _bulk_codec(connection.dialect)
+            # SQLite serialises writers (BEGIN IMMEDIATE), so nothing can be inserted between
+            # the check and the INSERT. PostgreSQL (READ COMMITTED) can: there the INSERT
+            # skips exec_ids another transaction stored meanwhile and reports which rows
+            # it inserted, and the chunk is classified again (`_resolve_race`).
+            racing = connection.dialect.name == "postgresql"
             known_accounts: set[str] = set()
             for number, chunk in enumerate(chunked(trades, SAVE_MANY_CHUNK_SIZE)):
                 self._require_accounts(chunk, known_accounts, SAVE_MANY_CHUNK_SIZE * number)
                 encoded = [codec.encode(trade) for trade in chunk]
                 stored = codec.stored(connection, list({values[0] for values in encoded}))
+                marks = (len(inserted), len(duplicates), len(conflicts))
                 new_rows: list[tuple[Any, ...]] = []
                 for values in encoded:
                     exec_id = values[0]
@@ -353,8 +360,19 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
                         duplicates.append(exec_id)
                     else:
                         conflicts.append(exec_id)
-                if new_rows:
+                if not new_rows:
+                    continue
+                if not racing:
                     connection.exec_driver_sql(codec.insert_sql, codec.parameters(new_rows))
+                    continue
+                added = _insert_new(connection, new_rows)
+                if len(added) < len(new_rows):
+                    del inserted[marks[0] :], duplicates[marks[1] :], conflicts[marks[2] :]
+                    ours = {values[0]: values for values in new_rows if values[0] in added}
+                    chunk_result = _resolve_race(connection, codec, encoded, ours)
+                    inserted += chunk_result.inserted
+                    duplicates += chunk_result.duplicates
+                    conflicts += chunk_result.conflicts
         return SaveManyResult(inserted=inserted, duplicates=duplicates, conflicts=conflicts)
 
     def _require_accounts(self, chunk: Sequence[Trade], known: set[str], offset: int) -> None:
@@ -551,6 +569,74 @@ def _page_query(
 
 
 # -- the bulk codec ----------------------------------------------------------------------
+
+
+_INSERT_NEW: Final = (
+    postgresql.insert(_RAW_TRADES)
+    .on_conflict_do_nothing(index_elements=[_RAW_TRADES.c.exec_id])
+    .returning(_RAW_TRADES.c.exec_id)
+)
+_RACE_ATTEMPTS: Final = 10
+
+
+def _insert_new(connection: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
+    """Insert rows of new exec_ids on PostgreSQL; return the exec_ids actually inserted.
+
+    A row whose exec_id another transaction stored after the check is skipped (ON CONFLICT
+    DO NOTHING), never overwritten, and missing from the result.
+    """
+    parameters = [dict(zip(TRADE_COLUMNS, row, strict=True)) for row in rows]
+    return set(connection.execute(_INSERT_NEW, parameters).scalars())
+
+
+def _resolve_race(
+    connection: Connection,
+    codec: _BulkCodec,
+    encoded: list[tuple[Any, ...]],
+    ours: dict[str, tuple[Any, ...]],
+) -> SaveManyResult:
+    """Classify a chunk again after a concurrent writer stored some of its new exec_ids.
+
+    `ours` are the rows this call inserted. Every other stored row is read again and each
+    trade classified against it (duplicate or conflict, as if it had been stored before
+    the call); exec_ids stored by nobody (a raced row deleted again) are inserted again.
+
+    Raises:
+        ConflictError: The exec_ids kept changing under this call.
+    """
+    for _ in range(_RACE_ATTEMPTS):
+        unique = list({values[0] for values in encoded})
+        others = {
+            exec_id: values
+            for exec_id, values in codec.stored(connection, unique).items()
+            if exec_id not in ours
+        }
+        inserted: list[str] = []
+        duplicates: list[str] = []
+        conflicts: list[str] = []
+        claimed: dict[str, tuple[Any, ...]] = {}
+        pending: list[tuple[Any, ...]] = []
+        for values in encoded:
+            exec_id = values[0]
+            existing = others.get(exec_id, claimed.get(exec_id))
+            if existing is None:
+                claimed[exec_id] = values
+                inserted.append(exec_id)
+                if exec_id not in ours:
+                    pending.append(values)
+            elif existing == values:
+                duplicates.append(exec_id)
+            else:
+                conflicts.append(exec_id)
+        if pending:
+            added = _insert_new(connection, pending)
+            ours.update((values[0], values) for values in pending if values[0] in added)
+            if len(added) < len(pending):
+                continue
+        return SaveManyResult(inserted=inserted, duplicates=duplicates, conflicts=conflicts)
+    raise ConflictError(
+        "save_many gave up: other transactions kept inserting and deleting the same exec_ids"
+    )
 
 
 @dataclass(frozen=True, slots=True)
