@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select
+from sqlalchemy import Delete, Table, bindparam, delete, func, insert, select
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import ImageAttachment
@@ -32,6 +32,7 @@ __all__ = [
     "IMAGE_COLUMNS",
     "LISTED_IMAGE_COLUMNS",
     "SqlAlchemyImageRepository",
+    "delete_images_of",
     "image_from_row",
 ]
 
@@ -66,6 +67,11 @@ _OWNERS: Final[dict[ImageOwnerType, tuple[Table, str]]] = {
     ImageOwnerType.REPORT: (table_of(TradeReportModel), "id"),
     ImageOwnerType.PLAN: (table_of(TradePlanModel), "id"),
 }
+
+
+def delete_images_of(owner_type: ImageOwnerType, owner_id: str) -> Delete:
+    """The DELETE of every image of one owner, run wherever that owner is deleted."""
+    return delete(_IMAGES).where(_I.owner_type == owner_type.value, _I.owner_id == owner_id)
 
 
 def image_from_row(row: Sequence[Any]) -> ImageAttachment:
@@ -250,9 +256,7 @@ class SqlAlchemyImageRepository(SqlAlchemyRepository):
         """Delete all images of one owner; returns how many there were."""
         kind = v.choice("owner_type", owner_type, ImageOwnerType)
         with self._atomic(f"deleting the images of {kind.value} {owner_id!r}") as connection:
-            result = connection.execute(
-                delete(_IMAGES).where(_I.owner_type == kind.value, _I.owner_id == str(owner_id))
-            )
+            result = connection.execute(delete_images_of(kind, str(owner_id)))
             return int(result.rowcount)
 
     def count(self) -> int:

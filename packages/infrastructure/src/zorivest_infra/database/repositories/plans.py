@@ -16,6 +16,7 @@ from zorivest_infra.database.repositories._base import (
     table_of,
     utc_now,
 )
+from zorivest_infra.database.repositories.images import delete_images_of
 
 _PLANS = table_of(TradePlanModel)
 _IMAGES = table_of(ImageModel)
@@ -126,12 +127,7 @@ class SqlAlchemyTradePlanRepository(SqlAlchemyRepository):
                 raise not_found("trade plan", plan_id)
             # After the plan row is gone (and locked until commit on PostgreSQL), so an
             # image committed concurrently for this plan is seen and deleted too.
-            conn.execute(
-                delete(_IMAGES).where(
-                    _IMAGES.c.owner_type == ImageOwnerType.PLAN.value,
-                    _IMAGES.c.owner_id == str(plan_id),
-                )
-            )
+            conn.execute(delete_images_of(ImageOwnerType.PLAN, str(plan_id)))
 
     def link_trade(self, plan_id: int, exec_id: str) -> None:
         """Record that the trade `exec_id` executed the plan.

@@ -11,6 +11,7 @@ from zorivest_core.domain.entities import TradeReport
 from zorivest_core.domain.enums import ImageOwnerType
 from zorivest_infra.database.models import ImageModel, TradeReportModel
 from zorivest_infra.database.repositories._base import SqlAlchemyRepository, not_found, table_of
+from zorivest_infra.database.repositories.images import delete_images_of
 
 _REPORTS = table_of(TradeReportModel)
 _IMAGES = table_of(ImageModel)
@@ -107,12 +108,7 @@ class SqlAlchemyTradeReportRepository(SqlAlchemyRepository):
                 raise not_found("trade report", report_id)
             # After the report row is gone (and locked until commit on PostgreSQL), so an
             # image committed concurrently for this report is seen and deleted too.
-            conn.execute(
-                delete(_IMAGES).where(
-                    _IMAGES.c.owner_type == ImageOwnerType.REPORT.value,
-                    _IMAGES.c.owner_id == str(report_id),
-                )
-            )
+            conn.execute(delete_images_of(ImageOwnerType.REPORT, str(report_id)))
 
     def count(self) -> int:
         return int(

@@ -62,6 +62,7 @@ from zorivest_infra.database.repositories._base import (
     table_of,
     utc_now,
 )
+from zorivest_infra.database.repositories.images import delete_images_of
 from zorivest_infra.database.types import ExactDecimal
 
 __all__ = [
@@ -306,12 +307,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
                 raise not_found("trade", exec_id)
             # After the trade row is gone (and locked until commit on PostgreSQL), so an
             # image committed concurrently for this trade is seen and deleted too.
-            connection.execute(
-                delete(_IMAGES).where(
-                    _IMAGES.c.owner_type == ImageOwnerType.TRADE.value,
-                    _IMAGES.c.owner_id == exec_id,
-                )
-            )
+            connection.execute(delete_images_of(ImageOwnerType.TRADE, exec_id))
 
     # -- bulk import ---------------------------------------------------------------------
 
