@@ -8,9 +8,7 @@ runs on one server do not interfere.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,43 +16,25 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from tests.pg import private_schema, search_path_args
 from zorivest_infra.database.models import Base
 from zorivest_infra.database.seed import seed_defaults
 
-PG_URL_VARIABLE = "ZORIVEST_TEST_PG_URL"
 BACKENDS = ("sqlite", "sqlcipher", "postgresql")
-
-
-def _pg_url() -> str | None:
-    return os.environ.get(PG_URL_VARIABLE) or None
-
-
-def _require_pg() -> str:
-    url = _pg_url()
-    if url is None:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE} (e.g. postgresql+psycopg://...)")
-    return url
 
 
 @pytest.fixture(scope="session")
 def pg_schema_engine() -> Iterator[Engine]:
     """An engine on a private schema of the PostgreSQL test database, created once per run."""
-    url = _require_pg()
-    schema = f"zt_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     from zorivest_infra.database.engine import create_engine_from_url
 
-    engine = create_engine_from_url(url, connect_args={"options": f"-csearch_path={schema}"})
-    Base.metadata.create_all(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema("zt") as (url, schema):
+        engine = create_engine_from_url(url, connect_args=search_path_args(schema))
+        Base.metadata.create_all(engine)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _reset_pg(engine: Engine) -> None:
@@ -128,6 +108,3 @@ def seed_session() -> Iterator[Session]:
     with Session(engine) as session:
         yield session
     engine.dispose()
-
-
-SessionMaker = Callable[[], Session]

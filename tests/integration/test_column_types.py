@@ -14,8 +14,6 @@ their own `MetaData`, on:
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -38,11 +36,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import StatementError
 
+from tests.pg import private_schema
 from zorivest_infra.database.engine import create_engine_from_url
 from zorivest_infra.database.models import Base
 from zorivest_infra.database.types import JSONText, Money, Price, UTCDateTime
 
-PG_URL_VARIABLE: Final = "ZORIVEST_TEST_PG_URL"
 NEW_YORK: Final = ZoneInfo("America/New_York")
 LONDON: Final = ZoneInfo("Europe/London")
 KOLKATA: Final = ZoneInfo("Asia/Kolkata")
@@ -67,27 +65,11 @@ BACKENDS: Final = (*SQLITE_BACKENDS, "postgresql", "postgresql_kolkata")
 # ---------------------------------------------------------------------------------------
 
 
-def _pg_url() -> str:
-    url = os.environ.get(PG_URL_VARIABLE)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE} (e.g. postgresql+psycopg://...)")
-    return url
-
-
 @pytest.fixture(scope="module")
 def pg_schema() -> Iterator[tuple[str, str]]:
     """A private schema on the PostgreSQL test server for this module's run."""
-    url = _pg_url()
-    schema = f"zt_types_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with private_schema("zt_types") as (url, schema):
         yield url, schema
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _make_engine(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Engine:

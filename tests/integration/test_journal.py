@@ -33,6 +33,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.factories import make_account, make_trade
+from tests.pg import private_schema, url_in_schema
 from zorivest_core.domain.entities import MarketProviderSetting
 from zorivest_core.domain.errors import (
     ConflictError,
@@ -71,7 +72,6 @@ from zorivest_infra.secrets import ApiKeyCipher, ApiKeyCipherUnavailableError
 PASSPHRASE = "correct horse battery staple"
 MARKER = "ZVMARKER7F3A9C"
 SQLITE_HEADER = b"SQLite format 3\x00"
-PG_URL_VARIABLE = "ZORIVEST_TEST_PG_URL"
 
 pytestmark = pytest.mark.usefixtures("fast_kdf")
 
@@ -1109,20 +1109,8 @@ def test_connect_to_an_encrypted_journal_by_url_is_refused(tmp_path: Path) -> No
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    base = os.environ.get(PG_URL_VARIABLE)
-    if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE}")
-    schema = f"zj_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema("zj") as (url, schema):
+        yield url_in_schema(url, schema)
 
 
 @pytest.mark.postgres

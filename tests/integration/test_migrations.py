@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +23,7 @@ from sqlalchemy import Engine, MetaData, create_engine, inspect, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from tests.pg import private_schema, search_path_args
 from zorivest_core.domain.errors import ConflictError, SchemaVersionError
 from zorivest_infra.database.engine import create_engine_from_url
 from zorivest_infra.database.migrations import (
@@ -41,7 +40,6 @@ from zorivest_infra.database.migrations import (
 from zorivest_infra.database.models import AccountModel, Base, TradeModel
 from zorivest_infra.database.types import Money, UTCDateTime
 
-PG_URL_VARIABLE = "ZORIVEST_TEST_PG_URL"
 UNKNOWN_REVISION = "ffffffffffff"
 NOW = dt.datetime(2024, 3, 8, 14, 30, tzinfo=dt.UTC)
 
@@ -76,29 +74,15 @@ EXPECTED_DEFAULTS = {
 # --------------------------------------------------------------------------- fixtures
 
 
-def _pg_url() -> str:
-    url = os.environ.get(PG_URL_VARIABLE)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE} (e.g. postgresql+psycopg://...)")
-    return url
-
-
 @pytest.fixture
 def pg_engine() -> Iterator[Engine]:
     """An engine whose search_path is a fresh private schema, dropped afterwards."""
-    url = _pg_url()
-    schema = f"zm_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine_from_url(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema("zm") as (url, schema):
+        engine = create_engine_from_url(url, connect_args=search_path_args(schema))
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
