@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -357,3 +358,29 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaUpgrade:
+    """What opening a journal did to its schema.
+
+    Attributes:
+        before: The revision found (None for a database never migrated).
+        after: The revision it is at now (the newest this code knows).
+        snapshot: The encrypted copy written before upgrading a journal file, if any.
+    """
+
+    before: str | None
+    after: str | None
+    snapshot: Path | None = None
+
+    @property
+    def upgraded(self) -> bool:
+        return self.before != self.after
+
+
+class UpgradableJournal(Protocol):
+    """A journal as the upgrade use case sees it: opening it brings the schema up to date."""
+
+    @property
+    def schema_upgrade(self) -> SchemaUpgrade: ...

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import errno
-import glob
 import json
 import os
 import tempfile
@@ -20,7 +19,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from rich.text import Text
 
-from zorivest_core.domain.entities import Account, ImageAttachment
+from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
+from zorivest_core.application.use_cases.list_trades import list_trades
+from zorivest_core.application.use_cases.upgrade_journal import upgrade_journal
+from zorivest_core.domain.entities import Account
 from zorivest_core.domain.enums import AccountType
 from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
 from zorivest_infra.cli import csv_import
@@ -36,7 +38,6 @@ from zorivest_infra.cli.options import (
 )
 from zorivest_infra.cli.output import (
     entity_to_json,
-    list_trades,
     plain,
     stderr_console,
     stdout_console,
@@ -433,9 +434,12 @@ def trades(
         open_journal(target, passphrase_file) as opened,
         opened.unit_of_work(read_only=True) as uow,
     ):
-        if account is not None and not uow.accounts.exists(account):
-            raise NotFoundError(f"no account {account!r} in {target.shown}")
-        found = list_trades(uow, account_id=account, since=lower, until=upper, limit=limit or None)
+        try:
+            found = list_trades(
+                uow, account_id=account, since=lower, until=upper, limit=limit or None
+            )
+        except NotFoundError:
+            raise NotFoundError(f"no account {account!r} in {target.shown}") from None
         if as_json:
             write_json_array(entity_to_json(trade) for trade in found)
             return
@@ -488,18 +492,11 @@ def attach(
     """
     target, (trade_id, image_name) = resolve(journal, url, [exec_id, image], ["EXEC_ID", "IMAGE"])
     data = _read_image(Path(image_name))
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
-        if not uow.trades.exists(trade_id):
-            raise NotFoundError(f"no trade with exec_id {trade_id!r}")
-        image_id = uow.images.save(trade_id, ImageAttachment(data=data, caption=caption))
-        uow.commit()
-        stored = next(
-            (item for item in uow.images.get_for_trade(trade_id) if item.id == image_id), None
-        )
-    detail = ""
-    if stored is not None:
-        detail = f" ({stored.width}x{stored.height} {stored.mime_type}, {stored.file_size:,} bytes)"
-    _say(f"Attached image {image_id}{detail} to trade {trade_id}.")
+    with open_journal(target, passphrase_file) as opened:
+        stored = attach_screenshot(opened.unit_of_work(), trade_id, data, caption=caption)
+    size = f"{stored.file_size:,}" if stored.file_size is not None else "?"
+    detail = f"{stored.width}x{stored.height} {stored.mime_type}, {size} bytes"
+    _say(f"Attached image {stored.id} ({detail}) to trade {trade_id}.")
 
 
 @handle_errors
@@ -757,11 +754,6 @@ def verify(
     )
 
 
-def _snapshots(path: Path) -> set[Path]:
-    parent = path.parent if str(path.parent) else Path()
-    return set(parent.glob(f"{glob.escape(path.stem)}.pre-*"))
-
-
 @handle_errors
 def upgrade(
     journal: JournalOrUrl = None,
@@ -775,31 +767,14 @@ def upgrade(
     what happened. A server database is upgraded without a snapshot: back it up first
     (e.g. pg_dump).
     """
-    from zorivest_infra.database import migrations
-    from zorivest_infra.database.engine import create_engine_from_url
-
     target, _ = resolve(journal, url, [], [])
-    before: str | None = None
-    existing: set[Path] = set()
-    if target.url is not None:
-        engine = create_engine_from_url(target.url)
-        try:
-            before = migrations.current_revision(engine)
-        finally:
-            engine.dispose()
-    elif target.path is not None:
-        existing = _snapshots(target.path)
-    with open_journal(target, passphrase_file) as opened:
-        after = opened.schema_revision
-    snapshots = sorted(_snapshots(target.path) - existing) if target.path is not None else []
-    if snapshots:
-        _say(f"Upgraded {target.shown} to schema revision {after}.")
-        for snapshot in snapshots:
-            _say(f"Snapshot of the journal before the upgrade: {snapshot}")
-    elif target.url is not None and before != after:
-        _say(f"Upgraded {target.shown} from schema revision {before or 'none'} to {after}.")
-    else:
-        _say(f"{target.shown} is at the newest schema revision ({after}).")
+    done = upgrade_journal(lambda: open_journal(target, passphrase_file))
+    if not done.upgraded:
+        _say(f"{target.shown} is at the newest schema revision ({done.after}).")
+        return
+    _say(f"Upgraded {target.shown} from schema revision {done.before or 'none'} to {done.after}.")
+    if done.snapshot is not None:
+        _say(f"Snapshot of the journal before the upgrade: {done.snapshot}")
 
 
 # ------------------------------------------------------------------------------------------

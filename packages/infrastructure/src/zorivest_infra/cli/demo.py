@@ -33,11 +33,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from zorivest_core.application.use_cases.list_trades import list_trades
 from zorivest_core.domain.entities import ImageAttachment, Trade, TradeReport
 from zorivest_infra.cli.demo_charts import chart_png
 from zorivest_infra.cli.demo_data import DemoData, RoundTrip, generate
 from zorivest_infra.cli.errors import CliError, ExitCode
-from zorivest_infra.cli.output import list_trades, money, trades_table
+from zorivest_infra.cli.output import money, trades_table
 
 if TYPE_CHECKING:
     from zorivest_core.application.ports import UnitOfWork

@@ -1,32 +1,25 @@
-"""Rendering for people (Rich tables) and for programs (JSON), and trade listings."""
+"""Rendering for people (Rich tables) and for programs (JSON)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import heapq
-import itertools
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from zorivest_core.application.ports import TradeCursor
 from zorivest_core.domain.entities import Trade
-
-if TYPE_CHECKING:
-    from zorivest_core.application.ports import UnitOfWork
 
 # Without a terminal, Rich would wrap tables at 80 columns; piped output stays one row a line.
 _PIPE_WIDTH: Final = 200
-_PAGE: Final = 500
 _CENT: Final = Decimal("0.01")
 
 
@@ -142,56 +135,3 @@ def trades_table(
         cells.append(money(trade.realized_pnl))
         table.add_row(*cells)
     return table
-
-
-def _newest_first_key(trade: Trade) -> tuple[dt.datetime, str]:
-    return (trade.time, trade.exec_id)
-
-
-def account_trades(
-    uow: UnitOfWork,
-    account_id: str,
-    *,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
-    page: int = _PAGE,
-) -> Iterator[Trade]:
-    """Every trade of one account, newest first, fetched page by page (keyset paging)."""
-    after: TradeCursor | None = None
-    while True:
-        batch = uow.trades.list_for_account(
-            account_id, since=since, until=until, limit=page, after=after
-        )
-        yield from batch
-        if len(batch) < page:
-            return
-        after = TradeCursor.after(batch[-1])
-
-
-def list_trades(
-    uow: UnitOfWork,
-    *,
-    account_id: str | None,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
-    limit: int | None,
-) -> Iterator[Trade]:
-    """Trades newest first, for one account or merged across every account.
-
-    Each account is read with keyset paging, so memory stays bounded by the page size times
-    the number of accounts, however many trades are listed.
-    """
-    page = _PAGE if limit is None else max(1, min(limit, _PAGE))
-    if account_id is not None:
-        accounts = [account_id]
-    else:
-        accounts = sorted(account.account_id for account in uow.accounts.list_all())
-    streams = [
-        account_trades(uow, account, since=since, until=until, page=page) for account in accounts
-    ]
-    merged: Iterator[Trade] = (
-        streams[0]
-        if len(streams) == 1
-        else heapq.merge(*streams, key=_newest_first_key, reverse=True)
-    )
-    return merged if limit is None else itertools.islice(merged, limit)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from zorivest_core.application.ports import SchemaUpgrade
 from zorivest_core.domain.errors import ConflictError
 from zorivest_infra.database import migrations
 from zorivest_infra.database.connection import (
@@ -72,6 +73,7 @@ class Journal:
         "_location",
         "_lock",
         "_path",
+        "_schema_upgrade",
         "_session_factory",
     )
 
@@ -93,6 +95,7 @@ class Journal:
         self._lock = threading.RLock()
         self._closed = False
         self._session_factory = self._make_session_factory()
+        self._schema_upgrade = SchemaUpgrade(before=None, after=None)
 
     # -- construction --------------------------------------------------------------------
 
@@ -294,6 +297,11 @@ class Journal:
         """The schema revision the database is at (the newest, once open succeeded)."""
         return migrations.current_revision(self.engine)
 
+    @property
+    def schema_upgrade(self) -> SchemaUpgrade:
+        """What opening this journal did to its schema (revisions before/after, snapshot)."""
+        return self._schema_upgrade
+
     def unit_of_work(self, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:
         """A new unit of work on this journal (sessions keep objects readable after commit).
 
@@ -344,13 +352,18 @@ class Journal:
     def _migrate(self, *, snapshot: bool) -> None:
         """Refuse a newer schema, snapshot (when asked and there is data), then upgrade."""
         with _translated_errors(self._path, keyed=self._key is not None):
-            if not migrations.needs_upgrade(self._engine):  # SchemaVersionError first
-                return
+            needed = migrations.needs_upgrade(self._engine)  # SchemaVersionError first
             revision = migrations.current_revision(self._engine)
+            if not needed:
+                self._schema_upgrade = SchemaUpgrade(before=revision, after=revision)
+                return
+            written: Path | None = None
             if snapshot and revision is not None and self._key is not None:
-                self.snapshot(f"pre-{revision}")
+                written = self.snapshot(f"pre-{revision}")
             migrations.upgrade(self._engine)
-        _log.info("upgraded journal %s to schema revision %s", self._location, self._revision())
+        after = self._revision()
+        self._schema_upgrade = SchemaUpgrade(before=revision, after=after, snapshot=written)
+        _log.info("upgraded journal %s to schema revision %s", self._location, after)
 
     def _revision(self) -> str | None:
         return migrations.current_revision(self._engine)

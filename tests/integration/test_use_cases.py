@@ -1,0 +1,199 @@
+"""The use cases, each test run twice: on the in-memory fakes and on a real journal.
+
+The fakes make a use-case test cheap; running the same test on the real unit of work
+proves the fakes behave like the repositories the use cases are written against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.factories import make_account, make_trade, png_bytes
+from tests.fakes import FakeUnitOfWork
+from zorivest_core.application.ports import SchemaUpgrade, UnitOfWork, UpgradableJournal
+from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
+from zorivest_core.application.use_cases.list_trades import PAGE_SIZE, list_trades
+from zorivest_core.application.use_cases.upgrade_journal import upgrade_journal
+from zorivest_core.domain.entities import Trade
+from zorivest_core.domain.errors import InvalidImageError, NotFoundError, ValidationError
+from zorivest_infra.database import migrations
+from zorivest_infra.journal import Journal
+
+NewUnitOfWork = Callable[[], UnitOfWork]
+UTC = dt.UTC
+
+
+@pytest.fixture(params=["fake", "journal"])
+def new_uow(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewUnitOfWork]:
+    """Makes units of work on one store: the fakes' shared database, or a journal file."""
+    if request.param == "fake":
+        fake = FakeUnitOfWork()
+        yield lambda: fake
+        return
+    with Journal.connect(f"sqlite:///{tmp_path / 'journal.db'}") as journal:
+        yield journal.unit_of_work
+
+
+def _fill(new_uow: NewUnitOfWork, *trades: Trade) -> None:
+    with new_uow() as uow:
+        uow.accounts.save(make_account("A"))
+        uow.accounts.save(make_account("B"))
+        uow.trades.save_many(trades)
+        uow.commit()
+
+
+def _at(minute: int) -> dt.datetime:
+    return dt.datetime(2024, 3, 8, 14, minute, tzinfo=UTC)
+
+
+# -------------------------------------------------------------------------- attach
+
+
+def test_attach_stores_the_measured_image_and_commits(new_uow: NewUnitOfWork) -> None:
+    _fill(new_uow, make_trade("E1", account_id="A"))
+    data = png_bytes(320, 200)
+
+    stored = attach_screenshot(new_uow(), "E1", data, caption="entry")
+
+    assert (stored.width, stored.height, stored.mime_type) == (320, 200, "image/png")
+    assert stored.file_size == len(data)
+    assert stored.caption == "entry"
+    with new_uow() as uow:  # a new block sees it: it was committed
+        (listed,) = uow.images.get_for_trade("E1")
+        assert listed.id == stored.id
+        assert uow.images.get(listed.id or 0) is not None
+
+
+def test_attach_to_an_unknown_trade_is_refused_and_writes_nothing(
+    new_uow: NewUnitOfWork,
+) -> None:
+    _fill(new_uow, make_trade("E1", account_id="A"))
+
+    with pytest.raises(NotFoundError, match="'E9'"):
+        attach_screenshot(new_uow(), "E9", png_bytes())
+
+    with new_uow() as uow:
+        assert uow.images.count() == 0
+
+
+def test_attach_of_bytes_that_are_no_image_writes_nothing(new_uow: NewUnitOfWork) -> None:
+    _fill(new_uow, make_trade("E1", account_id="A"))
+
+    with pytest.raises(InvalidImageError):
+        attach_screenshot(new_uow(), "E1", b"GIF89a but not really")
+
+    with new_uow() as uow:
+        assert uow.images.count() == 0
+
+
+# -------------------------------------------------------------------------- list trades
+
+
+def test_listing_merges_accounts_newest_first(new_uow: NewUnitOfWork) -> None:
+    _fill(
+        new_uow,
+        make_trade("A1", account_id="A", time=_at(1)),
+        make_trade("B1", account_id="B", time=_at(2)),
+        make_trade("A2", account_id="A", time=_at(3)),
+        make_trade("B2", account_id="B", time=_at(3)),  # same time: exec_id breaks the tie
+        make_trade("A3", account_id="A", time=_at(5)),
+    )
+    with new_uow() as uow:
+        everything = [t.exec_id for t in list_trades(uow)]
+        newest_three = [t.exec_id for t in list_trades(uow, limit=3)]
+        only_b = [t.exec_id for t in list_trades(uow, account_id="B")]
+        window = [t.exec_id for t in list_trades(uow, since=_at(2), until=_at(5))]
+
+    assert everything == ["A3", "B2", "A2", "B1", "A1"]
+    assert newest_three == ["A3", "B2", "A2"]
+    assert only_b == ["B2", "B1"]
+    assert window == ["B2", "A2", "B1"]  # since inclusive, until exclusive
+
+
+def test_listing_pages_through_more_trades_than_one_page(new_uow: NewUnitOfWork) -> None:
+    count = PAGE_SIZE + 7
+    start = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    trades = [
+        make_trade(f"E{n:04d}", account_id="A", time=start + dt.timedelta(seconds=n))
+        for n in range(count)
+    ]
+    _fill(new_uow, *trades)
+    with new_uow() as uow:
+        listed = [t.exec_id for t in list_trades(uow, account_id="A")]
+    assert len(listed) == count
+    assert listed[0] == f"E{count - 1:04d}"
+    assert listed[-1] == "E0000"
+    assert listed == sorted(listed, reverse=True)
+
+
+def test_listing_an_unknown_account_is_refused(new_uow: NewUnitOfWork) -> None:
+    _fill(new_uow)
+    with new_uow() as uow, pytest.raises(NotFoundError, match="'Z'"):
+        list_trades(uow, account_id="Z")
+
+
+def test_listing_refuses_a_negative_limit_and_a_naive_time(new_uow: NewUnitOfWork) -> None:
+    _fill(new_uow, make_trade("A1", account_id="A"))
+    with new_uow() as uow:
+        with pytest.raises(ValidationError, match="limit"):
+            list_trades(uow, limit=-1)
+        with pytest.raises(ValidationError, match="since"):
+            list(list_trades(uow, since=dt.datetime(2024, 1, 1)))  # noqa: DTZ001 - the point
+
+
+def test_listing_keeps_exact_values(new_uow: NewUnitOfWork) -> None:
+    trade = make_trade("A1", account_id="A", price=Decimal("0.0000000001"))
+    _fill(new_uow, trade)
+    with new_uow() as uow:
+        (listed,) = list_trades(uow)
+    assert listed == trade
+
+
+# -------------------------------------------------------------------------- upgrade
+
+
+@dataclasses.dataclass
+class _FakeJournal:
+    schema_upgrade: SchemaUpgrade
+    closed: bool = False
+
+
+def test_upgrade_reports_what_opening_did_and_closes_the_journal() -> None:
+    journal = _FakeJournal(SchemaUpgrade(before="0001", after="0003", snapshot=Path("j.pre")))
+
+    @contextmanager
+    def opener() -> Iterator[UpgradableJournal]:
+        try:
+            yield journal
+        finally:
+            journal.closed = True
+
+    done = upgrade_journal(opener)
+
+    assert done == SchemaUpgrade(before="0001", after="0003", snapshot=Path("j.pre"))
+    assert done.upgraded
+    assert journal.closed
+
+
+def _connect(url: str) -> Callable[[], AbstractContextManager[UpgradableJournal]]:
+    return lambda: Journal.connect(url)
+
+
+def test_upgrade_of_a_real_database_then_again_changes_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+
+    first = upgrade_journal(_connect(url))
+    second = upgrade_journal(_connect(url))
+
+    head = migrations.head_revision()
+    assert first == SchemaUpgrade(before=None, after=head)
+    assert first.upgraded
+    assert second == SchemaUpgrade(before=head, after=head)
+    assert not second.upgraded
