@@ -6,10 +6,11 @@ needs real connections per thread, so it runs on the encrypted file.
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, text
@@ -18,12 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from tests.factories import make_account, make_trade
+from tests.fakes import FakeUnitOfWork
 from zorivest_core.application.ports import UnitOfWork
 from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.errors import ConflictError, DuplicateError, StorageFullError
 from zorivest_infra.database.models import Base
 from zorivest_infra.database.repositories import SqlAlchemyTradeRepository
 from zorivest_infra.database.unit_of_work import (
+    REPOSITORY_ATTRIBUTES,
     SqlAlchemyUnitOfWork,
     TransactionLostError,
     UnitOfWorkError,
@@ -51,9 +54,39 @@ def with_account(uow: SqlAlchemyUnitOfWork) -> None:
         uow.commit()
 
 
-def test_it_satisfies_the_port(uow: SqlAlchemyUnitOfWork) -> None:
-    port: UnitOfWork = uow
-    assert port is uow
+def _parameters(function: Any) -> list[tuple[str, Any, Any]]:
+    """Name, kind and default of each parameter (types are mypy's business)."""
+    return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+
+def _protocol_methods(protocol: type) -> list[str]:
+    return sorted(
+        name
+        for name, member in vars(protocol).items()
+        if callable(member) and not name.startswith("_")
+    )
+
+
+@pytest.mark.parametrize("make", [FakeUnitOfWork, None], ids=["fake", "sqlalchemy"])
+def test_every_repository_of_the_port_is_bound_and_conforms(make: Any) -> None:
+    ports = get_type_hints(UnitOfWork)
+    assert tuple(ports) == REPOSITORY_ATTRIBUTES
+    assert len(REPOSITORY_ATTRIBUTES) == 20
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    unit: UnitOfWork = make() if make is not None else SqlAlchemyUnitOfWork(sessionmaker(engine))
+    with unit:
+        for attribute, protocol in ports.items():
+            repository = getattr(unit, attribute)
+            for method in _protocol_methods(protocol):
+                implemented = getattr(repository, method, None)
+                assert callable(implemented), f"{attribute}.{method} is missing"
+                expected = _parameters(getattr(protocol, method))[1:]  # without self
+                given = _parameters(implemented)
+                # An implementation may offer more, but only as optional extras at the end.
+                assert given[: len(expected)] == expected, f"{attribute}.{method}"
+                extras = given[len(expected) :]
+                assert all(default is not inspect.Parameter.empty for *_, default in extras)
+    engine.dispose()
 
 
 def test_commit_persists(uow: SqlAlchemyUnitOfWork, session_factory: sessionmaker[Session]) -> None:

@@ -34,30 +34,30 @@ from typing import Final, NoReturn, Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from zorivest_core.application.ports import (
-    AccountRepository,
-    AppDefaultRepository,
-    BalanceSnapshotRepository,
-    BankImportConfigRepository,
-    BankTransactionRepository,
-    BrokerConfigRepository,
-    ExcursionRepository,
-    IdentifierRepository,
-    ImageRepository,
-    LedgerRepository,
-    MarketProviderRepository,
-    McpGuardRepository,
-    MistakeRepository,
-    OptionsStrategyRepository,
-    RoundTripRepository,
-    SettingsRepository,
-    TradePlanRepository,
-    TradeReportRepository,
-    TradeRepository,
-    WatchlistRepository,
-)
-from zorivest_infra.database import repositories
+from zorivest_core.application.ports import UnitOfWork
 from zorivest_infra.database.errors import translated_errors
+from zorivest_infra.database.repositories import (
+    SqlAlchemyAccountRepository,
+    SqlAlchemyAppDefaultRepository,
+    SqlAlchemyBalanceSnapshotRepository,
+    SqlAlchemyBankImportConfigRepository,
+    SqlAlchemyBankTransactionRepository,
+    SqlAlchemyBrokerConfigRepository,
+    SqlAlchemyExcursionRepository,
+    SqlAlchemyIdentifierRepository,
+    SqlAlchemyImageRepository,
+    SqlAlchemyLedgerRepository,
+    SqlAlchemyMarketProviderRepository,
+    SqlAlchemyMcpGuardRepository,
+    SqlAlchemyMistakeRepository,
+    SqlAlchemyOptionsStrategyRepository,
+    SqlAlchemyRoundTripRepository,
+    SqlAlchemySettingsRepository,
+    SqlAlchemyTradePlanRepository,
+    SqlAlchemyTradeReportRepository,
+    SqlAlchemyTradeRepository,
+    SqlAlchemyWatchlistRepository,
+)
 from zorivest_infra.database.repositories._base import (
     TransactionLostError,
     UnitOfWorkError,
@@ -67,35 +67,15 @@ from zorivest_infra.database.repositories._base import (
 )
 
 __all__ = [
+    "REPOSITORY_ATTRIBUTES",
     "SqlAlchemyUnitOfWork",
     "TransactionLostError",
     "UnitOfWorkError",
     "make_session_factory",
 ]
 
-_REPOSITORIES: Final[tuple[tuple[str, Callable[[Session], object]], ...]] = (
-    ("trades", repositories.SqlAlchemyTradeRepository),
-    ("images", repositories.SqlAlchemyImageRepository),
-    ("accounts", repositories.SqlAlchemyAccountRepository),
-    ("balance_snapshots", repositories.SqlAlchemyBalanceSnapshotRepository),
-    ("trade_reports", repositories.SqlAlchemyTradeReportRepository),
-    ("trade_plans", repositories.SqlAlchemyTradePlanRepository),
-    ("watchlists", repositories.SqlAlchemyWatchlistRepository),
-    ("settings", repositories.SqlAlchemySettingsRepository),
-    ("app_defaults", repositories.SqlAlchemyAppDefaultRepository),
-    ("market_providers", repositories.SqlAlchemyMarketProviderRepository),
-    ("mcp_guard", repositories.SqlAlchemyMcpGuardRepository),
-    ("round_trips", repositories.SqlAlchemyRoundTripRepository),
-    ("excursions", repositories.SqlAlchemyExcursionRepository),
-    ("identifiers", repositories.SqlAlchemyIdentifierRepository),
-    ("ledger", repositories.SqlAlchemyLedgerRepository),
-    ("options_strategies", repositories.SqlAlchemyOptionsStrategyRepository),
-    ("mistakes", repositories.SqlAlchemyMistakeRepository),
-    ("broker_configs", repositories.SqlAlchemyBrokerConfigRepository),
-    ("bank_transactions", repositories.SqlAlchemyBankTransactionRepository),
-    ("bank_import_configs", repositories.SqlAlchemyBankImportConfigRepository),
-)
-"""Each unit-of-work attribute and the repository class bound to it for a block."""
+REPOSITORY_ATTRIBUTES: Final[tuple[str, ...]] = tuple(UnitOfWork.__annotations__)
+"""The repository attributes, in the order the `UnitOfWork` port declares them (the one list)."""
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -122,7 +102,7 @@ class _Unavailable:
         return f"<unavailable repository: {self._reason}>"
 
 
-class SqlAlchemyUnitOfWork:
+class SqlAlchemyUnitOfWork(UnitOfWork):
     """One transaction over every repository (implements the `UnitOfWork` port).
 
     Args:
@@ -130,31 +110,10 @@ class SqlAlchemyUnitOfWork:
             `make_session_factory(engine)` (any `sessionmaker`; `expire_on_commit=False`
             is recommended and is the factory's business).
 
-    Attributes:
-        trades, images, accounts, ...: The repositories, all on the block's session;
-            available inside the block only.
+    The repository attributes are the port's (declared once, in `UnitOfWork`); each is
+    bound in `__enter__` to a repository on the block's session, and mypy checks each
+    binding against its Protocol. Outside a block they refuse use.
     """
-
-    trades: TradeRepository
-    images: ImageRepository
-    accounts: AccountRepository
-    balance_snapshots: BalanceSnapshotRepository
-    trade_reports: TradeReportRepository
-    trade_plans: TradePlanRepository
-    watchlists: WatchlistRepository
-    settings: SettingsRepository
-    app_defaults: AppDefaultRepository
-    market_providers: MarketProviderRepository
-    mcp_guard: McpGuardRepository
-    round_trips: RoundTripRepository
-    excursions: ExcursionRepository
-    identifiers: IdentifierRepository
-    ledger: LedgerRepository
-    options_strategies: OptionsStrategyRepository
-    mistakes: MistakeRepository
-    broker_configs: BrokerConfigRepository
-    bank_transactions: BankTransactionRepository
-    bank_import_configs: BankImportConfigRepository
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._session_factory = session_factory
@@ -250,10 +209,28 @@ class SqlAlchemyUnitOfWork:
 
     def _bind_repositories(self, session: Session) -> None:
         """Give the block its repositories, all on its session."""
-        for attribute, repository_class in _REPOSITORIES:
-            setattr(self, attribute, repository_class(session))
+        self.trades = SqlAlchemyTradeRepository(session)
+        self.images = SqlAlchemyImageRepository(session)
+        self.accounts = SqlAlchemyAccountRepository(session)
+        self.balance_snapshots = SqlAlchemyBalanceSnapshotRepository(session)
+        self.trade_reports = SqlAlchemyTradeReportRepository(session)
+        self.trade_plans = SqlAlchemyTradePlanRepository(session)
+        self.watchlists = SqlAlchemyWatchlistRepository(session)
+        self.settings = SqlAlchemySettingsRepository(session)
+        self.app_defaults = SqlAlchemyAppDefaultRepository(session)
+        self.market_providers = SqlAlchemyMarketProviderRepository(session)
+        self.mcp_guard = SqlAlchemyMcpGuardRepository(session)
+        self.round_trips = SqlAlchemyRoundTripRepository(session)
+        self.excursions = SqlAlchemyExcursionRepository(session)
+        self.identifiers = SqlAlchemyIdentifierRepository(session)
+        self.ledger = SqlAlchemyLedgerRepository(session)
+        self.options_strategies = SqlAlchemyOptionsStrategyRepository(session)
+        self.mistakes = SqlAlchemyMistakeRepository(session)
+        self.broker_configs = SqlAlchemyBrokerConfigRepository(session)
+        self.bank_transactions = SqlAlchemyBankTransactionRepository(session)
+        self.bank_import_configs = SqlAlchemyBankImportConfigRepository(session)
 
     def _unbind_repositories(self, reason: str) -> None:
         unavailable = _Unavailable(reason)
-        for attribute, _ in _REPOSITORIES:
+        for attribute in REPOSITORY_ATTRIBUTES:
             setattr(self, attribute, unavailable)
