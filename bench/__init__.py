@@ -25,5 +25,6 @@ WORKLOAD_NAMES: tuple[str, ...] = (
     "open_pool",
     "image_save",
     "image_list",
+    "startup",
 )
 """The workloads, in the order they run and are printed (``--only`` takes these names)."""

@@ -1016,6 +1016,62 @@ def run_image_list(ctx: Context) -> list[Row]:
     ]
 
 
+# ---------------------------------------------------------------------------------------------
+# 10. start-up: the command line's own cost
+# ---------------------------------------------------------------------------------------------
+
+
+def _wall(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, capture_output=True, timeout=120)  # noqa: S603 - our interpreter, fixed argv
+    return time.perf_counter() - start
+
+
+def run_startup(ctx: Context) -> list[Row]:
+    fixture = ctx.trade_journal(ctx.sizes.small_journal)
+    env = {**os.environ, "ZORIVEST_PASSPHRASE": PASSPHRASE}
+    cli = [sys.executable, "-m", "zorivest_infra.cli"]
+    repeats = ctx.sizes.open_repeats
+    bare: list[float] = []
+    helps: list[float] = []
+    infos: list[float] = []
+    kdfs: list[float] = []
+    for _ in range(repeats):  # interleaved: every side sees the same load
+        bare.append(_wall([sys.executable, "-c", "pass"], env))
+        helps.append(_wall([*cli, "--help"], env))
+        infos.append(_wall([*cli, "info", str(fixture.path)], env))
+        start = time.perf_counter()
+        key_for_existing_journal(fixture.path, PASSPHRASE).wipe()
+        kdfs.append(time.perf_counter() - start)
+    base, kdf = min(bare), min(kdfs)
+    note = (
+        f"best of {repeats}, interleaved; wall time of a fresh interpreter; raw = "
+        f"`python -c pass`; one Argon2id run in the same run: {format_seconds(kdf)}"
+    )
+    return [
+        Row(
+            "startup_help",
+            "`zorivest --help`",
+            format_seconds(min(helps)),
+            format_seconds(base),
+            f"+{format_seconds(min(helps) - base)}",
+            "no SQLAlchemy/Alembic/Pillow/Pygments (a test)",
+            None,
+            [note],
+        ),
+        Row(
+            "startup_info",
+            "`zorivest info` (journal at the newest revision)",
+            format_seconds(min(infos)),
+            format_seconds(base),
+            f"+{format_seconds(min(infos) - base)} (Argon2id {format_seconds(kdf)})",
+            "no Alembic/Pillow (a test)",
+            None,
+            [note],
+        ),
+    ]
+
+
 WORKLOADS: Final[dict[str, Callable[[Context], list[Row]]]] = {
     "save_many": run_save_many,
     "reimport": run_reimport,
@@ -1026,4 +1082,5 @@ WORKLOADS: Final[dict[str, Callable[[Context], list[Row]]]] = {
     "open_pool": run_open_pool,
     "image_save": run_image_save,
     "image_list": run_image_list,
+    "startup": run_startup,
 }

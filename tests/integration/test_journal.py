@@ -46,7 +46,7 @@ from zorivest_core.domain.errors import (
     ValidationError,
 )
 from zorivest_infra import journal as journal_module
-from zorivest_infra.database import connection, migrations
+from zorivest_infra.database import connection, migrations, schema_version
 from zorivest_infra.database.connection import (
     CipherConnection,
     JournalKey,
@@ -760,12 +760,15 @@ def test_open_with_pending_migrations_snapshots_first(
         seen_at_upgrade.append(listing(tmp_path))
 
     with monkeypatch.context() as patch:
+        patch.setattr(schema_version, "is_at_head", lambda engine: False)
         patch.setattr(migrations, "needs_upgrade", lambda engine: True)
         patch.setattr(migrations, "upgrade", fake_upgrade)
-        with Journal.open(path, PASSPHRASE):
-            pass
+        with Journal.open(path, PASSPHRASE) as journal:
+            done = journal.schema_upgrade
     snapshots = sorted(listing(tmp_path) - {"journal.db"})
     assert len(snapshots) == 1
+    assert done.snapshot == tmp_path / snapshots[0]
+    assert done.before == "0001"
     assert re.fullmatch(r"journal\.pre-0001-\d{8}T\d{6}Z\.db", snapshots[0])
     assert len(seen_at_upgrade) == 1
     assert snapshots[0] in seen_at_upgrade[0]  # written before the upgrade ran

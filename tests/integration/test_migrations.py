@@ -495,3 +495,9 @@ def test_encrypted_journal_is_migrated_through_its_own_connections(
         _assert_account_and_trade(reopened)
     finally:
         reopened.dispose()
+
+
+def test_the_revision_checked_without_alembic_is_alembics_head() -> None:
+    from zorivest_infra.database import migrations, schema_version
+
+    assert migrations.head_revision() == schema_version.HEAD_REVISION

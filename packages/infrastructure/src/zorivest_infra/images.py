@@ -25,6 +25,7 @@ from typing import Final
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from zorivest_core.domain.entities import THUMBNAIL_SIZE
 from zorivest_core.domain.errors import InvalidImageError
 
 __all__ = [
@@ -45,7 +46,6 @@ MAX_INPUT_BYTES: Final = 20 * 1024 * 1024
 MAX_PIXELS: Final = 50_000_000
 # The largest side libwebp can encode; a wider image could be stored but never thumbnailed.
 MAX_SIDE: Final = 16_383
-THUMBNAIL_SIZE: Final = 200
 
 ACCEPTED_FORMATS: Final[Mapping[str, str]] = MappingProxyType(
     {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}

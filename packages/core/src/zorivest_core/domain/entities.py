@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.enums import (
@@ -34,6 +34,8 @@ PRICE = v.PRICE_SCALE
 MONEY = v.MONEY_SCALE
 ZERO = Decimal(0)
 ONE = Decimal(1)
+THUMBNAIL_SIZE: Final = 200
+"""The longest side, in pixels, of the thumbnail stored with each image."""
 
 
 class _Entity:

@@ -1,40 +1,58 @@
-"""The ``zorivest`` Typer application: global options and the command table."""
+"""The ``zorivest`` Typer application: global options and the command table.
+
+Adding a command is one line in `COMMANDS` (keep its module free of heavy imports at the
+top: `--help` imports it).
+"""
 
 from __future__ import annotations
 
 from importlib import metadata
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
-from zorivest_infra.cli import commands
 from zorivest_infra.cli.errors import EXIT_CODE_HELP, STATE
+from zorivest_infra.cli.lazy import lazy_group
 
+COMMANDS: Final = {
+    # One line per command: its name and "module:function" (or a Typer app for a group).
+    "init": "zorivest_infra.cli.commands:init",
+    "encrypt": "zorivest_infra.cli.commands:encrypt",
+    "account": "zorivest_infra.cli.account_app:account_app",
+    "import": "zorivest_infra.cli.commands:import_trades",
+    "trades": "zorivest_infra.cli.commands:trades",
+    "attach": "zorivest_infra.cli.commands:attach",
+    "images": "zorivest_infra.cli.commands:images",
+    "thumbnail": "zorivest_infra.cli.commands:thumbnail",
+    "info": "zorivest_infra.cli.commands:info",
+    "verify": "zorivest_infra.cli.commands:verify",
+    "backup": "zorivest_infra.cli.commands:backup",
+    "passwd": "zorivest_infra.cli.commands:passwd",
+    "upgrade": "zorivest_infra.cli.commands:upgrade",
+    "demo": "zorivest_infra.cli.commands:demo",
+}
+"""The command table; each module is imported only when its command runs (or for --help)."""
+
+# Plain help (rich_markup_mode=None): Typer's Rich help would import Pygments on every start.
 _EPILOG = (
-    "Passphrases come from a hidden prompt, `ZORIVEST_PASSPHRASE` or `--passphrase-file` "
-    "(never from an argument value). Put `--debug` before the command for a traceback.\n\n"
-    "**Exit codes**\n\n"
-    + "\n".join(f"- **{int(code)}** {meaning}" for code, meaning in EXIT_CODE_HELP)
+    "Passphrases come from a hidden prompt, ZORIVEST_PASSPHRASE or --passphrase-file "
+    "(never from an argument value). Put --debug before the command for a traceback.\n\n"
+    "\b\nExit codes:\n"
+    + "\n".join(f"  {int(code):>2}  {meaning}" for code, meaning in EXIT_CODE_HELP)
 )
 
 app = typer.Typer(
     name="zorivest",
+    cls=lazy_group(COMMANDS),
     help=(
         "Zorivest: a local-first, encrypted trading journal.\n\n"
         "Start with `zorivest demo`, or `zorivest init journal.zorivest`."
     ),
     epilog=_EPILOG,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-account_app = typer.Typer(
-    help="Add and list accounts.",
-    rich_markup_mode="markdown",
-    no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -60,21 +78,3 @@ def _root(
 ) -> None:
     """Zorivest: a local-first, encrypted trading journal."""
     STATE.debug = debug
-
-
-app.command("init")(commands.init)
-app.command("encrypt")(commands.encrypt)
-account_app.command("add")(commands.account_add)
-account_app.command("list")(commands.account_list)
-app.add_typer(account_app, name="account")
-app.command("import")(commands.import_trades)
-app.command("trades")(commands.trades)
-app.command("attach")(commands.attach)
-app.command("images")(commands.images)
-app.command("thumbnail")(commands.thumbnail)
-app.command("info")(commands.info)
-app.command("verify")(commands.verify)
-app.command("backup")(commands.backup)
-app.command("passwd")(commands.passwd)
-app.command("upgrade")(commands.upgrade)
-app.command("demo")(commands.demo)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from zorivest_core.application.ports import SchemaUpgrade
 from zorivest_core.domain.errors import ConflictError
-from zorivest_infra.database import migrations
+from zorivest_infra.database import schema_version
 from zorivest_infra.database.connection import (
     JournalKey,
     key_for_existing_journal,
@@ -295,7 +295,7 @@ class Journal:
     @property
     def schema_revision(self) -> str | None:
         """The schema revision the database is at (the newest, once open succeeded)."""
-        return migrations.current_revision(self.engine)
+        return schema_version.read_revision(self.engine)
 
     @property
     def schema_upgrade(self) -> SchemaUpgrade:
@@ -352,6 +352,12 @@ class Journal:
     def _migrate(self, *, snapshot: bool) -> None:
         """Refuse a newer schema, snapshot (when asked and there is data), then upgrade."""
         with _translated_errors(self._path, keyed=self._key is not None):
+            if schema_version.is_at_head(self._engine):  # one SELECT, no Alembic
+                head = schema_version.HEAD_REVISION
+                self._schema_upgrade = SchemaUpgrade(before=head, after=head)
+                return
+            from zorivest_infra.database import migrations  # Alembic: only when needed
+
             needed = migrations.needs_upgrade(self._engine)  # SchemaVersionError first
             revision = migrations.current_revision(self._engine)
             if not needed:
@@ -366,7 +372,7 @@ class Journal:
         _log.info("upgraded journal %s to schema revision %s", self._location, after)
 
     def _revision(self) -> str | None:
-        return migrations.current_revision(self._engine)
+        return schema_version.read_revision(self._engine)
 
     # -- copies --------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, inspect, select
 
 from zorivest_infra.database import connection as _connection
-from zorivest_infra.database import migrations
+from zorivest_infra.database import schema_version
 from zorivest_infra.database.connection import KdfParameters
 from zorivest_infra.database.models import Base
 from zorivest_infra.journal.driver import _translated_errors
@@ -72,13 +72,13 @@ def _describe_journal(
             page_count = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
         if encrypted:
             cipher_version = str(conn.exec_driver_sql("PRAGMA cipher_version").scalar())
-    revision = migrations.current_revision(engine)
+    revision = schema_version.read_revision(engine)
     return JournalInfo(
         location=location,
         backend="sqlcipher" if encrypted else engine.dialect.name,
         encrypted=encrypted,
         revision=revision,
-        head_revision=migrations.head_revision(),
+        head_revision=schema_version.HEAD_REVISION,
         row_counts=dict(sorted(counts.items())),
         file_size=_file_size(path) if path is not None else None,
         wal_size=_file_size(Path(f"{path}-wal")) if path is not None else None,

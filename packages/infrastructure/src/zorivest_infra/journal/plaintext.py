@@ -17,7 +17,6 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import NullPool
 
 from zorivest_core.domain.errors import CorruptJournalError, ValidationError
-from zorivest_infra.database import migrations
 from zorivest_infra.database.connection import CipherConnection, JournalKey, read_journal_salt
 from zorivest_infra.journal.copies import _published
 from zorivest_infra.journal.driver import _SQLITE_HEADER, _driver, _raise_classified, _ro_uri
@@ -67,6 +66,8 @@ def _check_plaintext_source(src: Path) -> None:
 
     def creator() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+    from zorivest_infra.database import migrations  # Alembic: only for this rare path
 
     engine = create_engine("sqlite://", creator=creator, poolclass=NullPool)
     try:

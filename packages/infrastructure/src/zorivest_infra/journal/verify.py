@@ -27,7 +27,6 @@ from zorivest_core.domain.errors import (
     SchemaVersionError,
     ZorivestError,
 )
-from zorivest_infra.database import migrations
 from zorivest_infra.database.connection import (
     CipherConnection,
     JournalKey,
@@ -112,6 +111,8 @@ def _verify_sqlite(
 
 
 def _revision_problems(engine: Engine) -> list[str]:
+    from zorivest_infra.database import migrations  # Alembic: imported when verifying only
+
     head = migrations.head_revision()
     try:
         migrations.check_compatible(engine)

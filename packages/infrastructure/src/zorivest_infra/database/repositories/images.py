@@ -15,7 +15,7 @@ from typing import Any, Final
 from sqlalchemy import Delete, Table, bindparam, delete, func, insert, select
 
 from zorivest_core.domain import validation as v
-from zorivest_core.domain.entities import ImageAttachment
+from zorivest_core.domain.entities import THUMBNAIL_SIZE, ImageAttachment
 from zorivest_core.domain.enums import ImageOwnerType
 from zorivest_core.domain.errors import ConflictError, ValidationError
 from zorivest_infra.database.models import ImageModel, TradeModel, TradePlanModel, TradeReportModel
@@ -26,7 +26,6 @@ from zorivest_infra.database.repositories._base import (
     table_of,
     utc_now,
 )
-from zorivest_infra.images import THUMBNAIL_SIZE, analyse_image, make_thumbnail
 
 __all__ = [
     "IMAGE_COLUMNS",
@@ -144,6 +143,8 @@ class SqlAlchemyImageRepository(SqlAlchemyRepository):
             raise v.fail("image", image, "must be an ImageAttachment")
         if image.data is None:
             raise ValidationError("image.data: the image bytes are required", field="data")
+        from zorivest_infra.images import analyse_image  # Pillow: only when storing images
+
         analysed = analyse_image(image.data)
         facts = analysed.facts
         owner_table, key_column = _OWNERS[kind]
@@ -239,6 +240,8 @@ class SqlAlchemyImageRepository(SqlAlchemyRepository):
         original = connection.execute(select(_I.data).where(_I.id == image_id)).first()
         if original is None:
             raise not_found("image", image_id)
+        from zorivest_infra.images import make_thumbnail  # Pillow: only when resizing
+
         return make_thumbnail(bytes(original[0]), size)
 
     def delete(self, image_id: int) -> None:
