@@ -8,10 +8,12 @@ runs on one server do not interfere.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -19,6 +21,16 @@ from sqlalchemy.pool import StaticPool
 from tests.pg import private_schema, search_path_args
 from zorivest_infra.database.models import Base
 from zorivest_infra.database.seed import seed_defaults
+
+# Property tests: "ci" is derandomised (the same examples every run, no example database),
+# "dev" (the default) explores new random examples each run, and "fuzz" is the opt-in long
+# run: HYPOTHESIS_PROFILE=fuzz uv run pytest tests/unit/test_entity_properties.py
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, derandomize=True, database=None, print_blob=True
+)
+settings.register_profile("dev", max_examples=150, deadline=None)
+settings.register_profile("fuzz", max_examples=20_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 BACKENDS = ("sqlite", "sqlcipher", "postgresql")
 

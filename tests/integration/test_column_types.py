@@ -79,7 +79,6 @@ def _make_engine(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> E
         # Exactly the seed's fixture: no pool choice, no connect events, no PRAGMAs.
         return sqlalchemy.create_engine("sqlite://")
     if name == "sqlcipher":
-        pytest.importorskip("sqlcipher3")
         request.getfixturevalue("fast_kdf")
         from zorivest_infra.database.engine import create_encrypted_engine
 

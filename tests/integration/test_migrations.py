@@ -38,6 +38,7 @@ from zorivest_infra.database.migrations import (
     upgrade,
 )
 from zorivest_infra.database.models import AccountModel, Base, TradeModel
+from zorivest_infra.database.seed import seed_defaults
 from zorivest_infra.database.types import Money, UTCDateTime
 
 UNKNOWN_REVISION = "ffffffffffff"
@@ -264,6 +265,35 @@ def test_upgrade_to_a_named_revision(engine: Engine) -> None:
 # --------------------------------------------------------------------------- (d) seed
 
 
+_SEEDED_ROWS = {
+    "app_defaults": "SELECT key, value, value_type, category, description FROM app_defaults "
+    "ORDER BY key",
+    "mcp_guard": "SELECT id, is_enabled, is_locked, locked_at, lock_reason, "
+    "calls_per_minute_limit, calls_per_hour_limit FROM mcp_guard ORDER BY id",
+}
+
+
+def test_seed_defaults_writes_exactly_the_rows_the_baseline_seeds() -> None:
+    """The baseline's rows are frozen in the revision; seed.py (used by create_all
+    databases in tests) must not drift from them."""
+    migrated = create_engine_from_url("sqlite://")
+    created = create_engine_from_url("sqlite://")
+    try:
+        upgrade(migrated, revision="0001")
+        Base.metadata.create_all(created)
+        with created.begin() as connection:
+            seed_defaults(connection)
+        for table, query in _SEEDED_ROWS.items():
+            with migrated.connect() as a, created.connect() as b:
+                baseline = a.execute(text(query)).all()
+                seeded = b.execute(text(query)).all()
+            assert baseline, table
+            assert seeded == baseline, table
+    finally:
+        migrated.dispose()
+        created.dispose()
+
+
 def test_baseline_seeds_app_defaults_and_the_mcp_guard_row(engine: Engine) -> None:
     upgrade(engine)
 
@@ -471,7 +501,6 @@ def test_env_module_is_inert_when_imported() -> None:
 def test_encrypted_journal_is_migrated_through_its_own_connections(
     tmp_path: Path, fast_kdf: None
 ) -> None:
-    pytest.importorskip("zorivest_infra.database.connection")
     from zorivest_infra.database.engine import create_encrypted_engine
 
     path = tmp_path / "j.db"

@@ -26,9 +26,8 @@ from tests.unit.test_entities import SPECS, TEMPLATES, Spec, valid_kwargs
 from zorivest_core.domain.entities import RoundTrip, Watchlist, WatchlistItem
 from zorivest_core.domain.errors import ValidationError
 
-PROPERTY_SETTINGS: Final = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+# How many examples, and whether they are random, comes from the profile (tests/conftest.py).
+PROPERTY_SETTINGS: Final = settings(suppress_health_check=[HealthCheck.too_slow])
 ENTITY_CLASSES: Final = sorted(TEMPLATES, key=lambda cls: cls.__name__)
 
 # ---------------------------------------------------------------------------------------
@@ -403,7 +402,6 @@ def test_arbitrary_values_raise_only_validation_error(cls: type[Any], data: st.D
 
 
 @pytest.mark.parametrize("cls", ENTITY_CLASSES, ids=lambda cls: cls.__name__)
-@settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_every_field_fuzzed_alone(cls: type[Any], data: st.DataObject) -> None:
     """Each field in turn gets a wild value (the test above mixes several at once)."""

@@ -452,28 +452,3 @@ class BankImportConfigModel(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSONText, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
-ALL_MODELS: tuple[type[Base], ...] = (
-    TradeModel,
-    ImageModel,
-    AccountModel,
-    TradeReportModel,
-    TradePlanModel,
-    WatchlistModel,
-    WatchlistItemModel,
-    BalanceSnapshotModel,
-    SettingModel,
-    AppDefaultModel,
-    MarketProviderSettingModel,
-    McpGuardModel,
-    RoundTripModel,
-    ExcursionMetricsModel,
-    IdentifierCacheModel,
-    TransactionLedgerModel,
-    OptionsStrategyModel,
-    MistakeEntryModel,
-    BrokerConfigModel,
-    BankTransactionModel,
-    BankImportConfigModel,
-)

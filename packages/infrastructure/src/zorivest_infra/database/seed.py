@@ -1,8 +1,10 @@
 """Application defaults and the MCP guard row that every journal starts with.
 
 `seed_defaults` is idempotent: it adds missing keys and never overwrites an existing
-default's value or any user setting. The baseline migration and later data migrations call
-it, so a new default reaches existing journals on upgrade.
+default's value or any user setting. Databases built from the models (`create_all`, as the
+contract tests do) are seeded with it; the baseline migration writes the same rows out
+itself, frozen (a test checks they are equal). A later revision that adds a default may
+call it, so the new default reaches existing journals on upgrade.
 """
 
 from __future__ import annotations

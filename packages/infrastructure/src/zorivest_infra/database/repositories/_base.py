@@ -14,8 +14,6 @@ make short to follow:
   PostgreSQL would otherwise refuse every further statement of a transaction in which one
   statement failed. A multi-statement write (a delete with its dependants) is all or
   nothing for the same reason.
-* A repository that uses ORM objects (`session.add`) must call `self._flush(...)` before
-  returning, so constraint violations surface at the call and no pending state outlives it.
 * `get` returns None when missing; `update` and `delete` raise `NotFoundError`
   (`not_found(...)` builds the message).
 
@@ -207,13 +205,9 @@ def find_transaction_lost(session: Session) -> LostTransaction | None:
 
 
 def _held_connections(session: Session, transaction: SessionTransaction) -> Iterable[Connection]:
-    """The connections the session's (root) transaction has acquired so far."""
-    held: Iterable[Connection] | None = getattr(transaction, "connections", None)
-    if held is not None:  # SQLAlchemy >= 2.1.7; reading it never acquires a connection
-        return held
-    # Older SQLAlchemy: repositories acquire the connection as soon as a transaction
-    # begins, so this returns the one already held.
-    return [session.connection()]  # pragma: no cover - depends on the SQLAlchemy version
+    """The connections the session's (root) transaction has acquired so far (never more)."""
+    del session
+    return transaction.connections  # SQLAlchemy >= 2.1.7 (the declared minimum)
 
 
 def _driver_transaction_problem(connection: Connection) -> str | None:
@@ -324,11 +318,6 @@ class SqlAlchemyRepository:
             if domain_error is not None:
                 raise domain_error from error
             raise
-
-    def _flush(self, context: str) -> None:
-        """Flush pending ORM changes now, translating constraint errors at the call."""
-        with translated_errors(context):
-            self._session.flush()
 
 
 def _roll_back_savepoint(session: Session, savepoint: SessionTransaction) -> bool:
