@@ -17,11 +17,13 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import (
     Column,
     Engine,
@@ -34,12 +36,14 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.exc import StatementError
 
 from tests.pg import private_schema
+from zorivest_core.domain.validation import canonical
 from zorivest_infra.database.engine import create_engine_from_url
 from zorivest_infra.database.models import Base
-from zorivest_infra.database.types import JSONText, Money, Price, UTCDateTime
+from zorivest_infra.database.types import ExactDecimal, JSONText, Money, Price, UTCDateTime
 
 NEW_YORK: Final = ZoneInfo("America/New_York")
 LONDON: Final = ZoneInfo("Europe/London")
@@ -804,3 +808,55 @@ def test_created_sqlite_schema_has_the_seed_nullability(table_name: str) -> None
         assert name in reflected, f"{table_name}.{name}"
         effective = reflected[name] and name not in primary_key
         assert effective is nullable, f"{table_name}.{name}"
+
+
+@given(scaled=st.integers(min_value=-(10**18) + 1, max_value=10**18 - 1))
+def test_sqlite_reads_a_scaled_integer_as_the_canonical_decimal(scaled: int) -> None:
+    """The fast SQLite result conversion is exactly `canonical` of the scaled value."""
+    dialect = sqlalchemy.create_engine("sqlite://").dialect
+    for column_type, scale in ((Price(), 10), (Money(), 6)):
+        read = column_type.dialect_impl(dialect).result_processor(dialect, None)
+        assert read is not None
+        expected = canonical(Decimal(scaled).scaleb(-scale))
+        got = read(scaled)
+        assert got == expected
+        assert got.as_tuple() == expected.as_tuple()  # the same digits and exponent
+
+
+def test_sqlite_time_text_is_the_format_sqlalchemy_writes() -> None:
+    dialect = sqlalchemy.create_engine("sqlite://").dialect
+    column_type = UTCDateTime()
+    write = column_type.dialect_impl(dialect).bind_processor(dialect)
+    read = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    assert write is not None
+    assert read is not None
+    kolkata = dt.datetime(2024, 3, 8, 20, 0, 0, 5, tzinfo=ZoneInfo("Asia/Kolkata"))
+    assert write(kolkata) == "2024-03-08 14:30:00.000005"
+    assert write(dt.datetime(999, 1, 2, tzinfo=dt.UTC)) == "0999-01-02 00:00:00.000000"
+    assert read("2024-03-08 14:30:00.000005") == dt.datetime(
+        2024, 3, 8, 14, 30, 0, 5, tzinfo=dt.UTC
+    )
+    assert read("2024-03-08 14:30:00") == dt.datetime(2024, 3, 8, 14, 30, tzinfo=dt.UTC)
+
+
+@given(
+    scaled=st.integers(min_value=-(10**18) + 1, max_value=10**18 - 1),
+    moment=st.datetimes(timezones=st.just(dt.UTC)),
+)
+def test_trusted_binds_store_what_the_checked_binds_store(scaled: int, moment: dt.datetime) -> None:
+    """For values an entity accepts, the bulk path's conversion equals the checked one."""
+    for dialect in (
+        sqlalchemy.create_engine("sqlite://").dialect,
+        psycopg_dialect(),  # type: ignore[no-untyped-call]
+    ):
+        for column_type, scale in ((Price(), 10), (Money(), 6)):
+            impl = cast(ExactDecimal, column_type.dialect_impl(dialect))
+            value = canonical(Decimal(scaled).scaleb(-scale))
+            checked, trusted = impl.bind_processor(dialect), impl.trusted_bind_processor(dialect)
+            assert trusted is not None
+            assert (checked or (lambda x: x))(value) == trusted(value)
+        impl_time = cast(UTCDateTime, UTCDateTime().dialect_impl(dialect))
+        checked_time = impl_time.bind_processor(dialect)
+        trusted_time = impl_time.trusted_bind_processor(dialect)
+        assert trusted_time is not None
+        assert (checked_time or (lambda x: x))(moment) == trusted_time(moment)

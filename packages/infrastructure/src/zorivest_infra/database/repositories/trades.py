@@ -1,25 +1,27 @@
 """Trades: one row per broker execution, keyed by the broker's execution id.
 
-Reads are Core statements mapped with `trade_from_row`; single writes run under a
-savepoint (see `_base`). The bulk path, `save_many`, avoids per-row SQLAlchemy work: each
-chunk of trades is encoded once into the driver's own values, compared against the stored
-rows in those same values (one `IN` query per chunk), and only new rows are inserted with
-one driver `executemany` per chunk.
+The column types are the one codec of a trades row (`database/row_codec.py`): reads are
+prebuilt Core statements whose results SQLAlchemy converts with them, mapped by
+`trade_from_row`; `save_many` encodes each chunk once into driver values with the same
+types (`RowCodec`), compares it with the stored rows in those values (one `IN` query per
+chunk), and inserts only new rows with one `executemany` per chunk. Single writes run
+under a savepoint (`_base`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Dialect,
+    Integer,
     Select,
     String,
     bindparam,
@@ -63,7 +65,7 @@ from zorivest_infra.database.repositories._base import (
     utc_now,
 )
 from zorivest_infra.database.repositories.images import delete_images_of
-from zorivest_infra.database.types import ExactDecimal
+from zorivest_infra.database.row_codec import CompiledStatement, PerDialect, RowCodec
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -137,19 +139,24 @@ _SELECT_STORED: Final = select(*_RAW_TRADES.c).where(
 )
 
 
+def trade_values(trade: Trade) -> tuple[Any, ...]:
+    """The column values of a trade, in `TRADE_COLUMNS` order."""
+    return (
+        trade.exec_id,
+        trade.time,
+        trade.instrument,
+        trade.action.value,
+        trade.quantity,
+        trade.price,
+        trade.account_id,
+        trade.commission,
+        trade.realized_pnl,
+    )
+
+
 def trade_to_row(trade: Trade) -> dict[str, Any]:
     """The column values of a trade (for Core `insert`/`update` on the trades table)."""
-    return {
-        "exec_id": trade.exec_id,
-        "time": trade.time,
-        "instrument": trade.instrument,
-        "action": trade.action.value,
-        "quantity": trade.quantity,
-        "price": trade.price,
-        "account_id": trade.account_id,
-        "commission": trade.commission,
-        "realized_pnl": trade.realized_pnl,
-    }
+    return dict(zip(TRADE_COLUMNS, trade_values(trade), strict=True))
 
 
 def trade_from_row(row: Sequence[Any]) -> Trade:
@@ -228,23 +235,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
 
     def get(self, exec_id: str) -> Trade | None:
         """The trade with this exec_id, or None."""
-        connection = self._connection()
-        codec = _bulk_codec(connection.dialect)
-        if codec.decode is not None:
-            # The hot primary-key lookup (SQLite): SQLAlchemy's per-statement execution
-            # cost four times the indexed lookup itself, so the statement runs on the
-            # session's own driver connection, in its transaction, and the proven decoder
-            # replaces per-column result processing.
-            parameters = (exec_id,) if codec.positional else {"exec_id": exec_id}
-            driver = connection.connection.driver_connection
-            try:
-                stored = driver.execute(codec.get_sql, parameters).fetchone()  # type: ignore[union-attr]
-            except Exception:
-                # Re-running the read through SQLAlchemy raises the error as every other
-                # statement does (wrapped, handle_error's domain translation, chained).
-                stored = connection.exec_driver_sql(codec.get_sql, parameters).first()
-            return None if stored is None else codec.decode(stored)
-        row = connection.execute(_GET, {"exec_id": exec_id}).first()
+        row = self._connection().execute(_GET, {"exec_id": exec_id}).first()
         return None if row is None else trade_from_row(row)
 
     def exists(self, exec_id: str) -> bool:
@@ -332,7 +323,8 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
         duplicates: list[str] = []
         conflicts: list[str] = []
         with self._atomic("saving trades in bulk") as connection:
-            codec = _bulk_codec(connection.dialect)
+            statements = _statements(connection.dialect)
+            encode = statements.codec.encode
             # SQLite serialises writers (BEGIN IMMEDIATE), so nothing can be inserted between
             # the check and the INSERT. PostgreSQL (READ COMMITTED) can: there the INSERT
             # skips exec_ids another transaction stored meanwhile and reports which rows
@@ -341,8 +333,8 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
             known_accounts: set[str] = set()
             for number, chunk in enumerate(chunked(trades, SAVE_MANY_CHUNK_SIZE)):
                 self._require_accounts(chunk, known_accounts, SAVE_MANY_CHUNK_SIZE * number)
-                encoded = [codec.encode(trade) for trade in chunk]
-                stored = codec.stored(connection, list({values[0] for values in encoded}))
+                encoded = [encode(trade_values(trade)) for trade in chunk]
+                stored = statements.stored(connection, list({values[0] for values in encoded}))
                 marks = (len(inserted), len(duplicates), len(conflicts))
                 new_rows: list[tuple[Any, ...]] = []
                 for values in encoded:
@@ -359,13 +351,13 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
                 if not new_rows:
                     continue
                 if not racing:
-                    connection.exec_driver_sql(codec.insert_sql, codec.parameters(new_rows))
+                    connection.exec_driver_sql(statements.insert.sql, statements.rows(new_rows))
                     continue
                 added = _insert_new(connection, new_rows)
                 if len(added) < len(new_rows):
                     del inserted[marks[0] :], duplicates[marks[1] :], conflicts[marks[2] :]
                     ours = {values[0]: values for values in new_rows if values[0] in added}
-                    chunk_result = _resolve_race(connection, codec, encoded, ours)
+                    chunk_result = _resolve_race(connection, statements, encoded, ours)
                     inserted += chunk_result.inserted
                     duplicates += chunk_result.duplicates
                     conflicts += chunk_result.conflicts
@@ -417,14 +409,33 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
         Raises:
             ValidationError: A naive time, or a limit out of range.
         """
-        statement = _page_query(
-            account_id,
-            since=since,
-            until=until,
-            after=after,
-            limit=check_limit(limit, maximum=MAX_PAGE_SIZE),
-        )
-        return [trade_from_row(row) for row in self._connection().execute(statement)]
+        values = self._page_values(account_id, since, until, after, limit)
+        page = _PAGES[since is not None, until is not None, after is not None]
+        return [trade_from_row(row) for row in self._connection().execute(page, values)]
+
+    @staticmethod
+    def _page_values(
+        account_id: str,
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        after: TradeCursor | None,
+        limit: int,
+    ) -> dict[str, Any]:
+        """The bound values of a `_PAGES` statement (validated: aware times, a sane limit)."""
+        values: dict[str, Any] = {
+            "account_id": account_id,
+            "limit": check_limit(limit, maximum=MAX_PAGE_SIZE),
+        }
+        if since is not None:
+            values["since"] = v.utc("since", since)
+        if until is not None:
+            values["until"] = v.utc("until", until)
+        if after is not None:
+            if not isinstance(after, TradeCursor):
+                raise v.fail("after", after, "must be a TradeCursor")
+            values["after_time"] = v.utc("after.time", after.time)
+            values["after_exec_id"] = after.exec_id
+        return values
 
     def iter_for_account(
         self,
@@ -472,13 +483,8 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
 
         Same order and paging as `list_for_account`.
         """
-        page = _page_query(
-            account_id,
-            since=None,
-            until=None,
-            after=after,
-            limit=check_limit(limit, maximum=MAX_PAGE_SIZE),
-        ).subquery("page")
+        values = self._page_values(account_id, None, None, after, limit)
+        page = _PAGES[False, False, after is not None].subquery("page")
         width = len(TRADE_COLUMNS)
         statement = (
             select(
@@ -493,7 +499,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
                 trade_from_row(row[:width]),
                 None if row[width] is None else report_from_row(row[width:]),
             )
-            for row in self._connection().execute(statement)
+            for row in self._connection().execute(statement, values)
         ]
 
     def search_instruments(self, text: str, *, limit: int = 50) -> list[str]:
@@ -538,33 +544,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
         return TradeTotals(count=int(row[0]), commission=row[1], realized_pnl=row[2])
 
 
-def _page_query(
-    account_id: str,
-    *,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
-    after: TradeCursor | None,
-    limit: int,
-) -> Select[Any]:
-    conditions: list[ColumnElement[bool]] = [_T.account_id == account_id]
-    if since is not None:
-        conditions.append(_T.time >= v.utc("since", since))
-    if until is not None:
-        conditions.append(_T.time < v.utc("until", until))
-    if after is not None:
-        if not isinstance(after, TradeCursor):
-            raise v.fail("after", after, "must be a TradeCursor")
-        position = v.utc("after.time", after.time)
-        # (time, exec_id) < (position, exec_id) spelled portably; the redundant `<=` gives
-        # the index range scan an upper bound, so deep pages cost the same as the first.
-        conditions.append(_T.time <= position)
-        conditions.append(
-            or_(_T.time < position, (_T.time == position) & (_T.exec_id < after.exec_id))
-        )
-    return _SELECT_TRADE.where(*conditions).order_by(_T.time.desc(), _T.exec_id.desc()).limit(limit)
-
-
-# -- the bulk codec ----------------------------------------------------------------------
+# -- statements and codec per dialect --------------------------------------------------
 
 
 _INSERT_NEW: Final = (
@@ -587,7 +567,7 @@ def _insert_new(connection: Connection, rows: list[tuple[Any, ...]]) -> set[str]
 
 def _resolve_race(
     connection: Connection,
-    codec: _BulkCodec,
+    statements: _TradeStatements,
     encoded: list[tuple[Any, ...]],
     ours: dict[str, tuple[Any, ...]],
 ) -> SaveManyResult:
@@ -604,7 +584,7 @@ def _resolve_race(
         unique = list({values[0] for values in encoded})
         others = {
             exec_id: values
-            for exec_id, values in codec.stored(connection, unique).items()
+            for exec_id, values in statements.stored(connection, unique).items()
             if exec_id not in ours
         }
         inserted: list[str] = []
@@ -636,39 +616,35 @@ def _resolve_race(
 
 
 @dataclass(frozen=True, slots=True)
-class _BulkCodec:
-    """How `save_many` writes and compares trades on one dialect, in driver values.
+class _TradeStatements:
+    """The trades codec and hot statements of one dialect, compiled once.
 
     Attributes:
-        encode: A trade as the tuple of values the driver receives, in `TRADE_COLUMNS`
-            order: exactly what the column types would bind.
-        insert_sql: The INSERT in the driver's parameter style.
-        select_sql: The SELECT of stored rows by up to `SAVE_MANY_CHUNK_SIZE` exec_ids.
-        positional: Whether the driver takes tuples (else dicts keyed by parameter name).
-        zeros: The bound zero of commission and realized_pnl, standing in for NULL when a
+        codec: Column values <-> driver values for `TRADE_COLUMNS` (from the column types).
+        insert: INSERT of one row of driver values.
+        select_stored: SELECT of the stored rows of up to `SAVE_MANY_CHUNK_SIZE` exec_ids.
+        zeros: The driver values of a zero commission and P&L, standing in for NULL when a
             stored row is compared.
-        decode: A stored row of driver values as a `Trade`, when proven equal to the column
-            types' own result conversion (SQLite); else None.
-        get_sql: The SELECT of one stored row by exec_id, in the driver's parameter style.
     """
 
-    encode: Callable[[Trade], tuple[Any, ...]]
-    insert_sql: str
-    select_sql: str
-    positional: bool
+    codec: RowCodec
+    insert: CompiledStatement
+    select_stored: CompiledStatement
     zeros: tuple[Any, Any]
-    decode: Callable[[Sequence[Any]], Trade] | None
-    get_sql: str
+
+    def rows(self, rows: list[tuple[Any, ...]]) -> Sequence[tuple[Any, ...] | Mapping[str, Any]]:
+        """Rows of driver values as the INSERT's executemany parameters."""
+        if self.insert.order == TRADE_COLUMNS:
+            return rows  # the driver's own order: no per-row work
+        named = (dict(zip(TRADE_COLUMNS, row, strict=True)) for row in rows)
+        return [self.insert.parameters(values) for values in named]
 
     def stored(self, connection: Connection, exec_ids: list[str]) -> dict[str, tuple[Any, ...]]:
         """The stored rows of these exec_ids (at most a chunk), in driver values."""
         padded = [*exec_ids, *([None] * (SAVE_MANY_CHUNK_SIZE - len(exec_ids)))]
-        parameters = (
-            tuple(padded)
-            if self.positional
-            else dict(zip(_SELECT_STORED_KEYS, padded, strict=True))
-        )
-        rows = connection.exec_driver_sql(self.select_sql, parameters).fetchall()
+        named = dict(zip(_SELECT_STORED_KEYS, padded, strict=True))
+        parameters = self.select_stored.parameters(named)
+        rows = connection.exec_driver_sql(self.select_stored.sql, parameters).fetchall()
         return {row[0]: self._comparable(row) for row in rows}
 
     def _comparable(self, row: Sequence[Any]) -> tuple[Any, ...]:
@@ -682,223 +658,49 @@ class _BulkCodec:
             )
         return values
 
-    def parameters(
-        self, rows: list[tuple[Any, ...]]
-    ) -> list[tuple[Any, ...]] | list[dict[str, Any]]:
-        if self.positional:
-            return rows
-        return [dict(zip(TRADE_COLUMNS, row, strict=True)) for row in rows]
 
-
-# Any valid trade with zero commission and P&L: its encoding gives the bound zeros.
-_ZERO_TRADE: Final = Trade(
-    exec_id="zero",
-    time=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
-    instrument="zero",
-    action=TradeAction.BOT,
-    quantity=Decimal(1),
-    price=_ZERO,
-    account_id="zero",
-)
-
-_DECODE_PROBES: Final = (
-    _ZERO_TRADE,
-    Trade(
-        exec_id="probe",
-        time=dt.datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC),
-        instrument="PRB",
-        action=TradeAction.SLD,
-        quantity=Decimal("0.0000000001"),
-        price=Decimal("99999999.9999999999"),
-        account_id="probe",
-        commission=Decimal("-0.000001"),
-        realized_pnl=Decimal("-999999999999.999999"),
-    ),
-)
-
-_CODECS: weakref.WeakKeyDictionary[Dialect, _BulkCodec] = weakref.WeakKeyDictionary()
-
-
-def _bind_processor(name: str, dialect: Dialect) -> Callable[[Any], Any]:
-    """The column's full bind conversion on this dialect (identity when there is none)."""
-    processor = _TRADES.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-    return processor if processor is not None else _identity
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _proven_scale(name: str, dialect: Dialect) -> int | None:
-    """The column's scale if binding a valid Decimal on this dialect is just scaling it.
-
-    On SQLite `ExactDecimal` checks a value and stores it scaled to an integer. Trades are
-    validated to the column's scale and range when they are built, so only the scaling is
-    left to do. The shortcut is taken only where it gives the very values (and types) of the
-    full conversion on probes across the whole range; elsewhere it is None.
-    """
-    column_type = _TRADES.c[name].type
-    if not isinstance(column_type, ExactDecimal):  # pragma: no cover - schema guard
-        return None
-    processor = _bind_processor(name, dialect)
-    scale = column_type.scale
-    unit = Decimal(1).scaleb(-scale)
-    largest = Decimal(10) ** (v.SIGNIFICANT_DIGITS - scale) - unit
-    probes = (_ZERO, unit, -unit, Decimal("0.1"), Decimal("-123.5"), largest, -largest)
-    for probe in probes:
-        full = processor(probe)
-        if type(full) is not int or full != int(probe.scaleb(scale)):
-            return None
-    return scale
-
-
-def _iso_time(value: dt.datetime) -> str:
-    # A UTC datetime as "YYYY-MM-DD HH:MM:SS.ffffff" (the offset suffix cut off).
-    return value.isoformat(" ", "microseconds")[:26]
-
-
-def _iso_time_proven(dialect: Dialect) -> bool:
-    """Whether the time column binds a UTC datetime as `_iso_time` does, on this dialect."""
-    processor = _bind_processor("time", dialect)
-    probes = (
-        dt.datetime(2024, 3, 8, 14, 30, tzinfo=dt.UTC),
-        dt.datetime(2024, 3, 10, 7, 0, 0, 1, tzinfo=dt.UTC),
-        dt.datetime(1, 1, 1, tzinfo=dt.UTC),
-        dt.datetime(999, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC),
-        dt.datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC),
+def _page_statement(*, since: bool, until: bool, after: bool) -> Select[Any]:
+    """The newest-first page of an account; `<=` on time bounds deep pages' index range."""
+    conditions: list[ColumnElement[bool]] = [_T.account_id == bindparam("account_id")]
+    if since:
+        conditions.append(_T.time >= bindparam("since", type_=_T.time.type))
+    if until:
+        conditions.append(_T.time < bindparam("until", type_=_T.time.type))
+    if after:
+        position: BindParameter[Any] = bindparam("after_time", type_=_T.time.type)
+        conditions.append(_T.time <= position)
+        conditions.append(
+            or_(
+                _T.time < position,
+                (_T.time == position) & (_T.exec_id < bindparam("after_exec_id")),
+            )
+        )
+    return (
+        _SELECT_TRADE.where(*conditions)
+        .order_by(_T.time.desc(), _T.exec_id.desc())
+        .limit(bindparam("limit", type_=Integer))
     )
-    return all(processor(probe) == _iso_time(probe) for probe in probes)
 
 
-def _generic_encoder(dialect: Dialect) -> Callable[[Trade], tuple[Any, ...]]:
-    """Encode with each column type's own bind conversion."""
-    encode_time = _bind_processor("time", dialect)
-    encode_quantity = _bind_processor("quantity", dialect)
-    encode_price = _bind_processor("price", dialect)
-    encode_commission = _bind_processor("commission", dialect)
-    encode_pnl = _bind_processor("realized_pnl", dialect)
-
-    def encode(trade: Trade) -> tuple[Any, ...]:
-        return (
-            trade.exec_id,
-            encode_time(trade.time),
-            trade.instrument,
-            trade.action.value,
-            encode_quantity(trade.quantity),
-            encode_price(trade.price),
-            trade.account_id,
-            encode_commission(trade.commission),
-            encode_pnl(trade.realized_pnl),
-        )
-
-    return encode
-
-
-def _scaled_encoder(
-    quantity: int, price: int, commission: int, pnl: int
-) -> Callable[[Trade], tuple[Any, ...]]:
-    """Encode as SQLite stores trades: scaled integers and UTC ISO text (see `_proven_*`).
-
-    Spelled out without per-column calls: this runs once per trade of every bulk import.
-    """
-
-    def encode(trade: Trade) -> tuple[Any, ...]:
-        return (
-            trade.exec_id,
-            trade.time.isoformat(" ", "microseconds")[:26],
-            trade.instrument,
-            trade.action.value,
-            int(trade.quantity.scaleb(quantity)),
-            int(trade.price.scaleb(price)),
-            trade.account_id,
-            int(trade.commission.scaleb(commission)),
-            int(trade.realized_pnl.scaleb(pnl)),
-        )
-
-    return encode
-
-
-def _scaled_decoder(
-    quantity: int, price: int, commission: int, pnl: int
-) -> Callable[[Sequence[Any]], Trade]:
-    """Decode a stored SQLite row as the column types would (see `_decoding_proven`).
-
-    Spelled out for the primary-key lookup, where SQLAlchemy's per-column result
-    processing was a sizeable share of the call.
-    """
-    canonical = v.canonical
-
-    def decode(row: Sequence[Any]) -> Trade:
-        exec_id, time, instrument, action, q, p, account_id, c, r = row
-        return Trade.restore(
-            exec_id=exec_id,
-            time=dt.datetime.fromisoformat(time).replace(tzinfo=dt.UTC),
-            instrument=instrument,
-            action=_ACTIONS[action],
-            quantity=canonical(Decimal(q).scaleb(-quantity)),
-            price=canonical(Decimal(p).scaleb(-price)),
-            account_id=account_id,
-            commission=_ZERO if c is None else canonical(Decimal(c).scaleb(-commission)),
-            realized_pnl=_ZERO if r is None else canonical(Decimal(r).scaleb(-pnl)),
-        )
-
-    return decode
-
-
-def _decoding_proven(
-    decode: Callable[[Sequence[Any]], Trade],
-    encode: Callable[[Trade], tuple[Any, ...]],
-    dialect: Dialect,
-) -> bool:
-    """Whether `decode` equals the column types' result conversion on probe trades."""
-    processors = [
-        _TRADES.c[name].type.dialect_impl(dialect).result_processor(dialect, None) or _identity
-        for name in TRADE_COLUMNS
-    ]
-    for probe in _DECODE_PROBES:
-        stored = encode(probe)
-        typed = trade_from_row(
-            [convert(value) for convert, value in zip(processors, stored, strict=True)]
-        )
-        if decode(stored) != typed or typed != probe:
-            return False
-    return True
-
-
-def _bulk_codec(dialect: Dialect) -> _BulkCodec:
-    codec = _CODECS.get(dialect)
-    if codec is not None:
-        return codec
-    quantity = _proven_scale("quantity", dialect)
-    price = _proven_scale("price", dialect)
-    commission = _proven_scale("commission", dialect)
-    pnl = _proven_scale("realized_pnl", dialect)
-    decode: Callable[[Sequence[Any]], Trade] | None = None
-    if quantity is None or price is None or commission is None or pnl is None:
-        encode = _generic_encoder(dialect)
-    elif _iso_time_proven(dialect):
-        encode = _scaled_encoder(quantity, price, commission, pnl)
-        scaled_decode = _scaled_decoder(quantity, price, commission, pnl)
-        if _decoding_proven(scaled_decode, encode, dialect):
-            decode = scaled_decode
-    else:  # pragma: no cover - only if the time column's storage format changes
-        encode = _generic_encoder(dialect)
-    inserting = insert(_RAW_TRADES).compile(dialect=dialect, column_keys=list(TRADE_COLUMNS))
-    selecting = _SELECT_STORED.compile(dialect=dialect)
-    positional = bool(dialect.positional)
-    if positional and (
-        list(inserting.positiontup or ()) != list(TRADE_COLUMNS)
-        or list(selecting.positiontup or ()) != list(_SELECT_STORED_KEYS)
-    ):  # pragma: no cover - no such dialect here
-        raise NotImplementedError(f"unexpected parameter order for {dialect.name}")
-    codec = _BulkCodec(
-        encode=encode,
-        insert_sql=inserting.string,
-        select_sql=selecting.string,
-        positional=positional,
-        zeros=encode(_ZERO_TRADE)[7:],
-        decode=decode,
-        get_sql=_GET_STORED.compile(dialect=dialect).string,
+def _build_statements(dialect: Dialect) -> _TradeStatements:
+    # Trusted: save_many binds only fields of validated Trade entities.
+    codec = RowCodec([_T[name] for name in TRADE_COLUMNS], dialect, trusted=True)
+    return _TradeStatements(
+        codec=codec,
+        insert=CompiledStatement.of(
+            insert(_RAW_TRADES).values({name: bindparam(name) for name in TRADE_COLUMNS}), dialect
+        ),
+        select_stored=CompiledStatement.of(_SELECT_STORED, dialect),
+        zeros=(codec.encode_one("commission", _ZERO), codec.encode_one("realized_pnl", _ZERO)),
     )
-    _CODECS[dialect] = codec
-    return codec
+
+
+_statements: Final = PerDialect(_build_statements)
+
+_PAGES: Final = {
+    (since, until, after): _page_statement(since=since, until=until, after=after)
+    for since in (False, True)
+    for until in (False, True)
+    for after in (False, True)
+}
+"""The page query for each combination of bounds, built once (compiled once per dialect)."""
