@@ -749,7 +749,7 @@ def test_open_at_head_writes_no_snapshot(tmp_path: Path) -> None:
 def test_open_with_pending_migrations_snapshots_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # There is only the baseline revision, so "pending" is simulated: the wiring is tested.
+    # A journal at the newest revision, so "pending" is simulated: the wiring is tested.
     path = tmp_path / "journal.db"
     create_with_trades(path, count=4)
     seen_at_upgrade: list[set[str]] = []
@@ -767,8 +767,9 @@ def test_open_with_pending_migrations_snapshots_first(
     snapshots = sorted(listing(tmp_path) - {"journal.db"})
     assert len(snapshots) == 1
     assert done.snapshot == tmp_path / snapshots[0]
-    assert done.before == "0001"
-    assert re.fullmatch(r"journal\.pre-0001-\d{8}T\d{6}Z\.db", snapshots[0])
+    head = migrations.head_revision()
+    assert done.before == head
+    assert re.fullmatch(rf"journal\.pre-{head}-\d{{8}}T\d{{6}}Z\.db", snapshots[0])
     assert len(seen_at_upgrade) == 1
     assert snapshots[0] in seen_at_upgrade[0]  # written before the upgrade ran
     with Journal.open(tmp_path / snapshots[0], PASSPHRASE) as snapshot:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Dialect,
+    Insert,
     Integer,
     Select,
     String,
@@ -42,7 +43,7 @@ from sqlalchemy.dialects import postgresql
 from zorivest_core.application.ports import SaveManyResult, TradeCursor, TradeTotals
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import Trade, TradeReport
-from zorivest_core.domain.enums import ImageOwnerType, TradeAction
+from zorivest_core.domain.enums import AssetClass, ImageOwnerType, OptionRight, TradeAction
 from zorivest_core.domain.errors import ConflictError
 from zorivest_infra.database.models import (
     AccountModel,
@@ -87,6 +88,14 @@ TRADE_COLUMNS: Final = (
     "account_id",
     "commission",
     "realized_pnl",
+    "asset_class",
+    "multiplier",
+    "underlying",
+    "expiry",
+    "strike",
+    "option_right",
+    "currency",
+    "fx_rate",
 )
 """The stored columns of a trade, in the order `trade_from_row` reads them."""
 
@@ -151,6 +160,14 @@ def trade_values(trade: Trade) -> tuple[Any, ...]:
         trade.account_id,
         trade.commission,
         trade.realized_pnl,
+        None if trade.asset_class is None else trade.asset_class.value,
+        trade.multiplier,
+        trade.underlying,
+        trade.expiry,
+        trade.strike,
+        None if trade.option_right is None else trade.option_right.value,
+        trade.currency,
+        trade.fx_rate,
     )
 
 
@@ -167,7 +184,25 @@ def trade_from_row(row: Sequence[Any]) -> Trade:
     without validating again: re-validation cost a third of a primary-key lookup. A NULL
     commission or P&L (the columns are nullable, as in the seed) reads as zero.
     """
-    exec_id, time, instrument, action, quantity, price, account_id, commission, pnl = row
+    (
+        exec_id,
+        time,
+        instrument,
+        action,
+        quantity,
+        price,
+        account_id,
+        commission,
+        pnl,
+        asset_class,
+        multiplier,
+        underlying,
+        expiry,
+        strike,
+        option_right,
+        currency,
+        fx_rate,
+    ) = row
     return Trade.restore(
         exec_id=exec_id,
         time=time,
@@ -178,10 +213,20 @@ def trade_from_row(row: Sequence[Any]) -> Trade:
         account_id=account_id,
         commission=_ZERO if commission is None else commission,
         realized_pnl=_ZERO if pnl is None else pnl,
+        asset_class=None if asset_class is None else _ASSET_CLASSES[asset_class],
+        multiplier=multiplier,
+        underlying=underlying,
+        expiry=expiry,
+        strike=strike,
+        option_right=None if option_right is None else _RIGHTS[option_right],
+        currency=currency,
+        fx_rate=fx_rate,
     )
 
 
 _ACTIONS: Final = {action.value: action for action in TradeAction}
+_ASSET_CLASSES: Final = {asset_class.value: asset_class for asset_class in AssetClass}
+_RIGHTS: Final = {right.value: right for right in OptionRight}
 
 
 def report_from_row(row: Sequence[Any]) -> TradeReport:
@@ -351,7 +396,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
                 if not new_rows:
                     continue
                 if not racing:
-                    connection.exec_driver_sql(statements.insert.sql, statements.rows(new_rows))
+                    statements.insert_rows(connection, new_rows)
                     continue
                 added = _insert_new(connection, new_rows)
                 if len(added) < len(new_rows):
@@ -622,6 +667,8 @@ class _TradeStatements:
     Attributes:
         codec: Column values <-> driver values for `TRADE_COLUMNS` (from the column types).
         insert: INSERT of one row of driver values.
+        insert_plain: INSERT of the first nine columns only, for trades without instrument
+            details (binding eight NULLs per row doubled SQLite's insert time).
         select_stored: SELECT of the stored rows of up to `SAVE_MANY_CHUNK_SIZE` exec_ids.
         zeros: The driver values of a zero commission and P&L, standing in for NULL when a
             stored row is compared.
@@ -629,15 +676,19 @@ class _TradeStatements:
 
     codec: RowCodec
     insert: CompiledStatement
+    insert_plain: CompiledStatement
     select_stored: CompiledStatement
     zeros: tuple[Any, Any]
 
-    def rows(self, rows: list[tuple[Any, ...]]) -> Sequence[tuple[Any, ...] | Mapping[str, Any]]:
-        """Rows of driver values as the INSERT's executemany parameters."""
-        if self.insert.order == TRADE_COLUMNS:
-            return rows  # the driver's own order: no per-row work
-        named = (dict(zip(TRADE_COLUMNS, row, strict=True)) for row in rows)
-        return [self.insert.parameters(values) for values in named]
+    def insert_rows(self, connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert new rows: those without instrument details through the shorter INSERT."""
+        plain = [row[:_PLAIN_WIDTH] for row in rows if row[_PLAIN_WIDTH:] == _NO_DETAILS]
+        if len(plain) < len(rows):
+            detailed = [row for row in rows if row[_PLAIN_WIDTH:] != _NO_DETAILS]
+            connection.exec_driver_sql(self.insert.sql, _executemany(self.insert, detailed))
+        if plain:
+            plain_sql = self.insert_plain.sql
+            connection.exec_driver_sql(plain_sql, _executemany(self.insert_plain, plain))
 
     def stored(self, connection: Connection, exec_ids: list[str]) -> dict[str, tuple[Any, ...]]:
         """The stored rows of these exec_ids (at most a chunk), in driver values."""
@@ -655,6 +706,7 @@ class _TradeStatements:
                 *values[:7],
                 commission if values[7] is None else values[7],
                 pnl if values[8] is None else values[8],
+                *values[9:],
             )
         return values
 
@@ -682,14 +734,32 @@ def _page_statement(*, since: bool, until: bool, after: bool) -> Select[Any]:
     )
 
 
+_PLAIN_WIDTH: Final = TRADE_COLUMNS.index("asset_class")
+_PLAIN: Final = TRADE_COLUMNS[:_PLAIN_WIDTH]
+_NO_DETAILS: Final = (None,) * (len(TRADE_COLUMNS) - _PLAIN_WIDTH)
+
+
+def _insert_of(names: Sequence[str]) -> Insert:
+    return insert(_RAW_TRADES).values({name: bindparam(name) for name in names})
+
+
+def _executemany(
+    statement: CompiledStatement, rows: list[tuple[Any, ...]]
+) -> Sequence[tuple[Any, ...] | Mapping[str, Any]]:
+    """Rows of driver values (in column order) as a statement's executemany parameters."""
+    names = _PLAIN if len(rows[0]) == _PLAIN_WIDTH else TRADE_COLUMNS
+    if statement.order == names:
+        return rows  # already in the driver's order: no per-row work
+    return [statement.parameters(dict(zip(names, row, strict=True))) for row in rows]
+
+
 def _build_statements(dialect: Dialect) -> _TradeStatements:
     # Trusted: save_many binds only fields of validated Trade entities.
     codec = RowCodec([_T[name] for name in TRADE_COLUMNS], dialect, trusted=True)
     return _TradeStatements(
         codec=codec,
-        insert=CompiledStatement.of(
-            insert(_RAW_TRADES).values({name: bindparam(name) for name in TRADE_COLUMNS}), dialect
-        ),
+        insert=CompiledStatement.of(_insert_of(TRADE_COLUMNS), dialect),
+        insert_plain=CompiledStatement.of(_insert_of(_PLAIN), dialect),
         select_stored=CompiledStatement.of(_SELECT_STORED, dialect),
         zeros=(codec.encode_one("commission", _ZERO), codec.encode_one("realized_pnl", _ZERO)),
     )
