@@ -544,7 +544,7 @@ SEED_COLUMNS: Final[dict[str, dict[str, bool]]] = {
         "quantity": R,
         "price": R,
         "account_id": R,
-        "commission": N,
+        "commission": R,  # the seed allowed NULL; NOT NULL since revision 0003
         "realized_pnl": N,
     },
     "images": {

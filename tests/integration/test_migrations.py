@@ -173,8 +173,10 @@ def _assert_account_and_trade(engine: Engine) -> None:
 # --------------------------------------------------------------------------- (a) schema
 
 
-def test_head_is_the_baseline_and_an_empty_database_needs_upgrade(engine: Engine) -> None:
-    assert head_revision() == "0002"
+def test_head_is_the_newest_revision_and_an_empty_database_needs_upgrade(
+    engine: Engine,
+) -> None:
+    assert head_revision() == "0003"
     assert current_revision(engine) is None
     assert needs_upgrade(engine)
     check_compatible(engine)  # empty is compatible

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -27,6 +29,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
 
+from zorivest_core.domain.enums import (
+    AccountType,
+    AssetClass,
+    BalanceSource,
+    ConvictionLevel,
+    FeeType,
+    IdentifierType,
+    ImageOwnerType,
+    MistakeCategory,
+    OptionRight,
+    PlanStatus,
+    RoundTripStatus,
+    RoutingType,
+    SettingValueType,
+    StrategyType,
+    TradeAction,
+    TransactionCategory,
+)
 from zorivest_infra.database.types import JSONText, Money, Price, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -70,7 +90,7 @@ class TradeModel(Base):
     account_id: Mapped[str] = mapped_column(
         String(ACCOUNT_ID), ForeignKey("accounts.account_id", ondelete="RESTRICT"), nullable=False
     )
-    commission: Mapped[Decimal | None] = mapped_column(Money, default=Decimal(0))
+    commission: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal(0))
     realized_pnl: Mapped[Decimal | None] = mapped_column(Money, default=Decimal(0))
     # Instrument details (revision 0002); NULL where a statement did not say.
     asset_class: Mapped[str | None] = mapped_column(String(10), nullable=True)
@@ -102,7 +122,8 @@ class ImageModel(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    owner_type: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    # Searched with owner_id: ix_images_owner_type_owner_id serves it (no index of its own).
+    owner_type: Mapped[str] = mapped_column(String(20), nullable=False)
     owner_id: Mapped[str] = mapped_column(String(EXEC_ID), nullable=False, index=True)
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     mime_type: Mapped[str | None] = mapped_column(String(50), default="image/webp")
@@ -341,7 +362,8 @@ class IdentifierCacheModel(Base):
     __table_args__ = (UniqueConstraint("id_type", "id_value"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id_type: Mapped[str] = mapped_column(String(10), nullable=False, index=True)
+    # The unique (id_type, id_value) index serves lookups by id_type too.
+    id_type: Mapped[str] = mapped_column(String(10), nullable=False)
     id_value: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     ticker: Mapped[str] = mapped_column(String(SYMBOL), nullable=False)
     exchange: Mapped[str | None] = mapped_column(String(50), nullable=True)
@@ -433,11 +455,11 @@ class BankTransactionModel(Base):
     __table_args__ = (UniqueConstraint("account_id", "dedup_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The unique (account_id, dedup_hash) index serves lookups by account_id too.
     account_id: Mapped[str] = mapped_column(
         String(ACCOUNT_ID),
         ForeignKey("accounts.account_id", ondelete="RESTRICT"),
         nullable=False,
-        index=True,
     )
     date: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     post_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -462,3 +484,87 @@ class BankImportConfigModel(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSONText, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Domain invariants the database holds too (revision 0003): a row written by raw SQL or by
+# another program cannot break them. Only what the entities themselves refuse: known enum
+# values, signs and integer ranges (sign tests hold for scaled integers and NUMERIC alike).
+# ------------------------------------------------------------------------------------------
+
+
+def _known(column: str, choices: type[StrEnum]) -> tuple[str, str]:
+    listed = ", ".join(f"'{choice.value}'" for choice in choices)
+    return (f"{column}_known", f"{column} IN ({listed})")
+
+
+def _at_least(column: str, minimum: int) -> tuple[str, str]:
+    name = "positive" if minimum == 1 else "not_negative"
+    return (f"{column}_{name}", f"{column} >= {minimum}")
+
+
+def _between(column: str, low: int, high: int) -> tuple[str, str]:
+    return (f"{column}_range", f"{column} BETWEEN {low} AND {high}")
+
+
+DOMAIN_CHECKS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "trades": (
+        _known("action", TradeAction),
+        ("quantity_positive", "quantity > 0"),
+        _at_least("price", 0),
+        _known("asset_class", AssetClass),
+        ("multiplier_positive", "multiplier > 0"),
+        _at_least("strike", 0),
+        _known("option_right", OptionRight),
+        ("fx_rate_positive", "fx_rate > 0"),
+    ),
+    "images": (
+        _known("owner_type", ImageOwnerType),
+        _at_least("width", 1),
+        _at_least("height", 1),
+        _at_least("file_size", 0),
+    ),
+    "accounts": (_known("account_type", AccountType),),
+    "trade_reports": (
+        _between("setup_quality", 1, 5),
+        _between("execution_quality", 1, 5),
+    ),
+    "trade_plans": (
+        _known("direction", TradeAction),
+        _known("conviction", ConvictionLevel),
+        _known("status", PlanStatus),
+        _at_least("entry_price", 0),
+        _at_least("stop_loss", 0),
+        _at_least("target_price", 0),
+    ),
+    "settings": (_known("value_type", SettingValueType),),
+    "app_defaults": (_known("value_type", SettingValueType),),
+    "market_provider_settings": (_at_least("rate_limit", 1), _between("timeout", 1, 3600)),
+    "mcp_guard": (_at_least("calls_per_minute_limit", 1), _at_least("calls_per_hour_limit", 1)),
+    "round_trips": (
+        _known("direction", TradeAction),
+        _known("status", RoundTripStatus),
+        ("total_quantity_positive", "total_quantity > 0"),
+        _at_least("entry_avg_price", 0),
+        _at_least("exit_avg_price", 0),
+        _at_least("holding_period_seconds", 0),
+    ),
+    "identifier_cache": (_known("id_type", IdentifierType), _at_least("confidence", 0)),
+    "transaction_ledger": (_known("fee_type", FeeType),),
+    "options_strategies": (_known("strategy_type", StrategyType),),
+    "mistake_entries": (_known("category", MistakeCategory),),
+    "broker_configs": (
+        _known("routing_type", RoutingType),
+        _between("settlement_days", 0, 30),
+        _at_least("pdt_threshold", 0),
+    ),
+    "bank_transactions": (
+        _known("source", BalanceSource),
+        _known("category", TransactionCategory),
+    ),
+}
+"""Per table: (name, SQL condition) of each CHECK constraint (named ck_<table>_<name>)."""
+
+for _table_name, _checks in DOMAIN_CHECKS.items():
+    for _name, _condition in _checks:
+        Base.metadata.tables[_table_name].append_constraint(CheckConstraint(_condition, name=_name))
