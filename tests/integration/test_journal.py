@@ -513,6 +513,24 @@ def test_provider_api_keys_through_the_unit_of_work(tmp_path: Path) -> None:
         assert uow.market_providers.get_api_key("polygon") == api_key
 
 
+def test_change_passphrase_refuses_when_the_api_key_table_is_missing(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    create_with_trades(path)
+    conn = raw_connection(path, PASSPHRASE)
+    try:
+        conn.execute("DROP TABLE market_provider_settings")
+        conn.commit()
+    finally:
+        conn.close()
+    with (
+        Journal.open(path, PASSPHRASE) as journal,
+        pytest.raises(CorruptJournalError, match="market_provider_settings"),
+    ):
+        journal.change_passphrase("another passphrase entirely")
+    with Journal.open(path, PASSPHRASE) as journal:  # the old passphrase still opens it
+        assert trade_count(journal) == 1
+
+
 def test_change_passphrase_refuses_while_a_unit_of_work_is_in_use(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
     create_with_trades(path)

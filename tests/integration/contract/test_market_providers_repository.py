@@ -16,8 +16,8 @@ from zorivest_core.domain.errors import DuplicateError, NotFoundError, Validatio
 from zorivest_infra.database.repositories.market_providers import (
     SqlAlchemyMarketProviderRepository,
 )
+from zorivest_infra.database.unit_of_work import SqlAlchemyUnitOfWork
 from zorivest_infra.secrets import (
-    SESSION_API_KEY_CIPHER,
     ApiKeyCipher,
     ApiKeyCipherUnavailableError,
     ApiKeyDecryptionError,
@@ -153,16 +153,16 @@ def test_without_a_cipher_keys_are_refused_never_stored_plain(
     assert stored_key(backend_session, "polygon") is None
 
 
-def test_the_cipher_carried_by_the_session_is_used(
-    backend_session: Session, session_factory: sessionmaker[Session]
+def test_a_unit_of_work_passes_its_cipher_explicitly(
+    session_factory: sessionmaker[Session],
 ) -> None:
-    backend_session.info[SESSION_API_KEY_CIPHER] = CIPHER
-    SqlAlchemyMarketProviderRepository(backend_session).save(full_setting(), api_key=API_KEY)
-    backend_session.commit()
+    with SqlAlchemyUnitOfWork(session_factory, api_key_cipher=lambda: CIPHER) as uow:
+        uow.market_providers.save(full_setting(), api_key=API_KEY)
+        uow.commit()
     with session_factory() as fresh:
         assert SqlAlchemyMarketProviderRepository(fresh, CIPHER).get_api_key("polygon") == API_KEY
-        with pytest.raises(ApiKeyCipherUnavailableError):
-            SqlAlchemyMarketProviderRepository(fresh).get_api_key("polygon")
+    with SqlAlchemyUnitOfWork(session_factory) as uow, pytest.raises(ApiKeyCipherUnavailableError):
+        uow.market_providers.get_api_key("polygon")
 
 
 def test_a_wrong_key_or_a_plaintext_value_is_refused_cleanly(

@@ -25,9 +25,6 @@ from zorivest_core.domain.errors import ValidationError, ZorivestError
 ENCRYPTED_PREFIX: Final = "ENC:"
 API_KEY_LABEL: Final = b"zorivest/market-provider-api-keys/v1"
 KEY_LENGTH: Final = 32
-SESSION_API_KEY_CIPHER: Final = "zorivest.api_key_cipher"
-"""Key in `Session.info` under which a journal's sessions carry their `ApiKeyCipher`; the
-market-provider repository uses it when it is not given a cipher explicitly."""
 
 
 class ApiKeyDecryptionError(ZorivestError):

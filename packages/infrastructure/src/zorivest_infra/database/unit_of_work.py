@@ -65,6 +65,7 @@ from zorivest_infra.database.repositories._base import (
     find_transaction_lost,
     mark_session_closed,
 )
+from zorivest_infra.secrets import ApiKeyCipher
 
 __all__ = [
     "REPOSITORY_ATTRIBUTES",
@@ -109,14 +110,23 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         session_factory: Makes a new `Session` for each block, e.g.
             `make_session_factory(engine)` (any `sessionmaker`; `expire_on_commit=False`
             is recommended and is the factory's business).
+        api_key_cipher: Returns the cipher of market-provider API keys, asked at the start
+            of each block (a journal's changes with its passphrase); None: API keys cannot
+            be stored or read.
 
     The repository attributes are the port's (declared once, in `UnitOfWork`); each is
     bound in `__enter__` to a repository on the block's session, and mypy checks each
     binding against its Protocol. Outside a block they refuse use.
     """
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        api_key_cipher: Callable[[], ApiKeyCipher | None] | None = None,
+    ) -> None:
         self._session_factory = session_factory
+        self._api_key_cipher = api_key_cipher
         self._session: Session | None = None
         self._state_lock = threading.Lock()
         self._unbind_repositories("the unit of work has not been entered; use `with uow:`")
@@ -218,7 +228,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.watchlists = SqlAlchemyWatchlistRepository(session)
         self.settings = SqlAlchemySettingsRepository(session)
         self.app_defaults = SqlAlchemyAppDefaultRepository(session)
-        self.market_providers = SqlAlchemyMarketProviderRepository(session)
+        cipher = self._api_key_cipher() if self._api_key_cipher is not None else None
+        self.market_providers = SqlAlchemyMarketProviderRepository(session, cipher)
         self.mcp_guard = SqlAlchemyMcpGuardRepository(session)
         self.round_trips = SqlAlchemyRoundTripRepository(session)
         self.excursions = SqlAlchemyExcursionRepository(session)

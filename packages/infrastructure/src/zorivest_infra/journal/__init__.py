@@ -50,10 +50,8 @@ from zorivest_infra.journal.errors import (
 )
 from zorivest_infra.journal.info import JournalInfo
 from zorivest_infra.journal.verify import VerifyReport
-from zorivest_infra.secrets import SESSION_API_KEY_CIPHER
 
 __all__ = [
-    "SESSION_API_KEY_CIPHER",
     "Journal",
     "JournalClosedError",
     "JournalExistsError",

@@ -50,7 +50,7 @@ from zorivest_infra.journal.plaintext import _plaintext_paths, _write_encrypted
 from zorivest_infra.journal.rekey import RekeyProgress, _checked_out, _rekey
 from zorivest_infra.journal.verify import VerifyReport, _verify_journal
 from zorivest_infra.journal.wal import _settle_wal
-from zorivest_infra.secrets import SESSION_API_KEY_CIPHER, ApiKeyCipher
+from zorivest_infra.secrets import ApiKeyCipher
 
 _log = logging.getLogger("zorivest_infra.journal")  # one logger for the whole package
 
@@ -317,7 +317,13 @@ class Journal:
         self._require_open()
         # Each block asks the journal for its current session factory, so a unit of work
         # kept across `change_passphrase` uses the new engine (and cipher) in its next block.
-        return SqlAlchemyUnitOfWork(self._new_read_session if read_only else self._new_session)
+        return SqlAlchemyUnitOfWork(
+            self._new_read_session if read_only else self._new_session,
+            api_key_cipher=self._current_cipher,
+        )
+
+    def _current_cipher(self) -> ApiKeyCipher | None:
+        return self._cipher
 
     def _new_session(self) -> Session:
         self._require_open()
@@ -328,10 +334,7 @@ class Journal:
         return self._session_factory()
 
     def _make_session_factory(self) -> sessionmaker[Session]:
-        info: dict[Any, Any] = {}
-        if self._cipher is not None:
-            info[SESSION_API_KEY_CIPHER] = self._cipher
-        return sessionmaker(bind=self._engine, expire_on_commit=False, info=info)
+        return sessionmaker(bind=self._engine, expire_on_commit=False)
 
     def _require_open(self) -> None:
         if self._closed:

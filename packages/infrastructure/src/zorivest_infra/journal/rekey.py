@@ -131,7 +131,12 @@ def _reencrypt_api_keys(conn: CipherConnection, old: JournalKey, new: JournalKey
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'market_provider_settings'"
     ).fetchone()
     if table is None:
-        return
+        # Every migrated journal has this table: without it the API keys cannot be known
+        # to be re-encrypted, so the re-key must not go on as if they were.
+        raise CorruptJournalError(
+            "cannot change the passphrase: the journal has no market_provider_settings "
+            "table (it is damaged, or not a Zorivest journal); nothing was changed"
+        )
     rows = conn.execute(
         "SELECT provider_name, encrypted_api_key FROM market_provider_settings "
         "WHERE encrypted_api_key IS NOT NULL"

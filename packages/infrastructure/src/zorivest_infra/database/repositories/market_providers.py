@@ -15,11 +15,7 @@ from zorivest_infra.database.repositories._base import (
     table_of,
     utc_now,
 )
-from zorivest_infra.secrets import (
-    SESSION_API_KEY_CIPHER,
-    ApiKeyCipher,
-    ApiKeyCipherUnavailableError,
-)
+from zorivest_infra.secrets import ApiKeyCipher, ApiKeyCipherUnavailableError
 
 _PROVIDERS = table_of(MarketProviderSettingModel)
 # Every column except the key itself: entities are built from these, so the encrypted key
@@ -66,10 +62,9 @@ class SqlAlchemyMarketProviderRepository(SqlAlchemyRepository):
 
     Args:
         session: The session to work in.
-        cipher: Encrypts and decrypts API keys. None uses the cipher the session carries
-            in `session.info[SESSION_API_KEY_CIPHER]` (a journal's sessions do), if any.
-            Without a cipher the settings themselves work, but storing or reading an API
-            key raises `ApiKeyCipherUnavailableError`.
+        cipher: Encrypts and decrypts API keys (a journal's unit of work passes the
+            journal's). Without a cipher the settings themselves work, but storing or
+            reading an API key raises `ApiKeyCipherUnavailableError`.
     """
 
     __slots__ = ("_cipher",)
@@ -81,8 +76,6 @@ class SqlAlchemyMarketProviderRepository(SqlAlchemyRepository):
     def _require_cipher(self, action: str) -> ApiKeyCipher:
         cipher = self._cipher
         if cipher is None:
-            cipher = self._session.info.get(SESSION_API_KEY_CIPHER)
-        if not isinstance(cipher, ApiKeyCipher):
             raise ApiKeyCipherUnavailableError(
                 f"cannot {action}: no API-key cipher is configured for this journal "
                 "(API keys are never stored unencrypted)"
