@@ -64,7 +64,7 @@ def canonical_line(
         _VERSION,
         account,
         _canonical_date(date),
-        format(money, "f"),
+        v.decimal_text(money),
         _canonical_text("description", description),
         reference,
         count,

@@ -142,6 +142,20 @@ def exact(
     return canonical(number)
 
 
+def decimal_text(number: Decimal) -> str:
+    """A Decimal as JSON and text files hold it: plain notation, every digit ("0.0001").
+
+    The one spelling of a Decimal outside the database (JSON columns, JSON output, the
+    bank dedup hash). Never a float on the way, so nothing is rounded.
+
+    Raises:
+        ValueError: NaN or an infinity (JSON has no such number).
+    """
+    if not number.is_finite():
+        raise ValueError(f"{number} is not a finite number")
+    return format(number, "f")
+
+
 def canonical(number: Decimal) -> Decimal:
     """One representation per value: no trailing zeros, no exponent, no negative zero.
 

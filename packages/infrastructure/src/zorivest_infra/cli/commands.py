@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import errno
 import json
 import os
 import tempfile
@@ -25,6 +24,7 @@ from zorivest_core.application.use_cases.upgrade_journal import upgrade_journal
 from zorivest_core.domain.entities import Account
 from zorivest_core.domain.enums import AccountType
 from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
+from zorivest_infra.atomic_files import publish
 from zorivest_infra.cli import csv_import
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import (
@@ -60,9 +60,6 @@ from zorivest_infra.cli.target import (
 
 _PROGRESS_MIN_BYTES: Final = 1_000_000
 _TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
-_NO_HARD_LINKS: Final = frozenset(
-    {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK}
-)
 
 
 def _say(message: str) -> None:
@@ -568,9 +565,8 @@ def _same_file(first: Path, second: Path) -> bool:
 def _write_private_file(path: Path, data: bytes, *, replace: bool) -> None:
     """Write ``data`` to ``path`` (mode 0600) whole or not at all.
 
-    The bytes go to a temporary file in the same directory (created 0600), which is then
-    linked into place (refused if ``path`` appeared meanwhile) or, with ``replace``, renamed
-    over it.
+    The bytes go to a temporary file in the same directory (created 0600), published
+    with `publish` (fsynced, linked into place or, with ``replace``, renamed over it).
     """
     parent = path.parent if str(path.parent) else Path()
     descriptor, temporary_name = tempfile.mkstemp(
@@ -580,27 +576,12 @@ def _write_private_file(path: Path, data: bytes, *, replace: bool) -> None:
     try:
         with os.fdopen(descriptor, "wb") as stream:
             stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if replace:
-            os.replace(temporary, path)
-        else:
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                raise CliError(
-                    f"{path} already exists; use --force to replace it", ExitCode.ALREADY_EXISTS
-                ) from None
-            except OSError as error:
-                if error.errno not in _NO_HARD_LINKS:
-                    raise
-                # A file system without hard links: check, then rename (a small race).
-                if path.exists() or path.is_symlink():
-                    raise CliError(
-                        f"{path} already exists; use --force to replace it",
-                        ExitCode.ALREADY_EXISTS,
-                    ) from None
-                os.replace(temporary, path)
+        try:
+            publish(temporary, path, replace=replace)
+        except FileExistsError:
+            raise CliError(
+                f"{path} already exists; use --force to replace it", ExitCode.ALREADY_EXISTS
+            ) from None
     finally:
         temporary.unlink(missing_ok=True)
 

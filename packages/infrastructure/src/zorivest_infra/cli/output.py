@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from zorivest_core.domain.entities import Trade
+from zorivest_core.domain.validation import decimal_text
 
 # Without a terminal, Rich would wrap tables at 80 columns; piped output stays one row a line.
 _PIPE_WIDTH: Final = 200
@@ -38,7 +39,7 @@ def stderr_console() -> Console:
 def plain(value: object) -> object:
     """A JSON-ready value: Decimals as plain-notation strings, times ISO 8601, enums as text."""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return decimal_text(value)
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, Enum):

@@ -42,6 +42,12 @@ from zorivest_core.domain.errors import (
     ValidationError,
     ZorivestError,
 )
+from zorivest_infra.database.sqlite_codes import (
+    SQLITE_CORRUPT,
+    SQLITE_FULL,
+    SQLITE_NOTADB,
+    sqlite_result_code,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -84,10 +90,6 @@ BUSY_TIMEOUT_MS: Final = 10_000
 
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 
-# Primary SQLite result codes (extended codes carry them in the low byte).
-_SQLITE_CORRUPT: Final = 11
-_SQLITE_FULL: Final = 13
-_SQLITE_NOTADB: Final = 26
 
 _ENCRYPT_HINT: Final = (
     "convert it into an encrypted journal with "
@@ -437,22 +439,6 @@ def read_journal_salt(path: str | os.PathLike[str]) -> bytes:
     return first_page[:SALT_LEN]
 
 
-def _error_code(exc: BaseException) -> int | None:
-    """Primary SQLite result code of a driver error (sqlcipher3 or stdlib), if known."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF
-    # Older drivers lack the attribute: fall back on SQLite's fixed messages.
-    text = str(exc)
-    if "file is not a database" in text:
-        return _SQLITE_NOTADB
-    if "database disk image is malformed" in text:
-        return _SQLITE_CORRUPT
-    if "database or disk is full" in text:
-        return _SQLITE_FULL
-    return None
-
-
 def _classify_not_a_database(path: str | os.PathLike[str], *, keyed: bool) -> ZorivestError:
     shown = os.fspath(path)
     try:
@@ -491,15 +477,15 @@ def classify_open_error(
         The error to raise, or ``None`` for errors this function does not classify.
     """
     shown = os.fspath(path)
-    code = _error_code(exc)
-    if code == _SQLITE_NOTADB:
+    code = sqlite_result_code(exc)
+    if code == SQLITE_NOTADB:
         return _classify_not_a_database(path, keyed=keyed)
-    if code == _SQLITE_CORRUPT:
+    if code == SQLITE_CORRUPT:
         return CorruptJournalError(
             f"journal {shown} is damaged (database disk image is malformed); "
             "run verify or restore a backup"
         )
-    if code == _SQLITE_FULL:
+    if code == SQLITE_FULL:
         return StorageFullError(f"no space left for {shown}; the write was rolled back")
     return None
 
@@ -509,8 +495,15 @@ def classify_open_error(
 # ---------------------------------------------------------------------------------------------
 
 
-def _load_driver() -> ModuleType:
-    """Import sqlcipher3 lazily, so a missing driver is an error only when it is needed."""
+def load_sqlcipher() -> ModuleType:
+    """Import sqlcipher3's DB-API module lazily: a missing driver is an error only when needed.
+
+    The one place the driver is loaded (connections, engines, copies, verify).
+
+    Raises:
+        EncryptionUnavailableError: sqlcipher3 is not installed; an encrypted journal is
+            never opened without encryption.
+    """
     try:
         from sqlcipher3 import dbapi2
     except ImportError as exc:
@@ -716,7 +709,7 @@ def open_keyed_connection(
         FileNotFoundError: ``create=False`` and the file does not exist.
         FileExistsError: ``create=True`` and the file exists and is not empty.
     """
-    driver = _load_driver()
+    driver = load_sqlcipher()
     shown = os.fspath(path)
     created = False
     if create:
@@ -808,7 +801,7 @@ def create_encrypted_connection(path: str | os.PathLike[str], passphrase: str) -
             call did not create.
         ValidationError: Empty passphrase.
     """
-    driver = _load_driver()
+    driver = load_sqlcipher()
     # A driver without SQLCipher must fail before a file exists, never after writing one.
     _probe_driver(driver)
     if not passphrase:

@@ -16,12 +16,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool, StaticPool
 
-from zorivest_core.domain.errors import EncryptionUnavailableError, ValidationError
+from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.database.connection import (
     JournalKey,
     apply_sqlite_settings,
     key_for_existing_journal,
     key_for_new_journal,
+    load_sqlcipher,
     open_keyed_connection,
 )
 from zorivest_infra.database.errors import corruption_error
@@ -115,12 +116,7 @@ def engine_for_key(path: str | os.PathLike[str], key: JournalKey, *, create: boo
     The first connection is opened here, so a wrong key fails at once, and the pool reuses
     it. Later connections cost what a plain SQLite open costs: no KDF runs.
     """
-    try:
-        import sqlcipher3.dbapi2 as sqlcipher_dbapi
-    except ImportError as error:
-        raise EncryptionUnavailableError(
-            "sqlcipher3 is not installed; an encrypted journal cannot be opened"
-        ) from error
+    sqlcipher_dbapi = load_sqlcipher()
     file_path = os.fspath(path)
     first: Any = open_keyed_connection(file_path, key, create=create)
 

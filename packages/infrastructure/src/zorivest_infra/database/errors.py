@@ -33,6 +33,12 @@ from zorivest_core.domain.errors import (
     ZorivestError,
 )
 from zorivest_infra.database.connection import classify_open_error
+from zorivest_infra.database.sqlite_codes import (
+    SQLITE_CORRUPT,
+    SQLITE_FULL,
+    SQLITE_NOTADB,
+    sqlite_result_code,
+)
 
 # PostgreSQL SQLSTATE codes.
 _PG_UNIQUE = "23505"
@@ -42,13 +48,6 @@ _PG_STRING_TOO_LONG = "22001"
 _PG_NUMERIC_OVERFLOW = "22003"
 _PG_DATA_CORRUPTED = "XX001"
 _PG_INDEX_CORRUPTED = "XX002"
-# SQLite primary result codes (extended codes carry them in the low byte).
-_SQLITE_CORRUPT = 11
-_SQLITE_FULL = 13
-_SQLITE_NOTADB = 26
-# SQLite's fixed messages, for drivers that do not expose the result code.
-_MALFORMED: Final = "database disk image is malformed"
-_NOT_A_DATABASE: Final = "file is not a database"
 
 TRANSACTION_LOST_NOTE: Final = (
     "the database rolled back the whole transaction: ALL uncommitted work of this unit of "
@@ -61,11 +60,6 @@ TRANSACTION_LOST_NOTE: Final = (
 def _sqlstate(error: BaseException | None) -> str | None:
     code = getattr(error, "sqlstate", None)
     return code if isinstance(code, str) else None
-
-
-def _sqlite_code(error: BaseException | None) -> int | None:
-    code = getattr(error, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
 
 
 def corruption_error(
@@ -97,15 +91,9 @@ def corruption_error(
     if driver is None:
         return None
     state = _sqlstate(driver)
-    code = _sqlite_code(driver)
-    # SQLite's fixed messages stand in for a missing result code (not for PostgreSQL).
-    message = str(driver).lower() if state is None and code is None else ""
-    not_a_database = code == _SQLITE_NOTADB or _NOT_A_DATABASE in message
-    damaged = (
-        code == _SQLITE_CORRUPT
-        or _MALFORMED in message
-        or state in {_PG_DATA_CORRUPTED, _PG_INDEX_CORRUPTED}
-    )
+    code = sqlite_result_code(driver) if state is None else None  # PostgreSQL has a state
+    not_a_database = code == SQLITE_NOTADB
+    damaged = code == SQLITE_CORRUPT or state in {_PG_DATA_CORRUPTED, _PG_INDEX_CORRUPTED}
     if not (not_a_database or damaged):
         return None
     if not_a_database and not keyed and path is not None:
@@ -151,11 +139,7 @@ def translate(
 def _storage_error(error: sa_exc.DBAPIError, *, context: str, lost: str) -> ZorivestError | None:
     """`StorageFullError` or `CorruptJournalError` for a driver error, else None."""
     driver = error.orig
-    if (
-        _sqlstate(driver) == _PG_DISK_FULL
-        or _sqlite_code(driver) == _SQLITE_FULL
-        or "database or disk is full" in str(driver).lower()
-    ):
+    if _sqlstate(driver) == _PG_DISK_FULL or sqlite_result_code(driver) == SQLITE_FULL:
         where = f" ({context})" if context else ""
         return StorageFullError(
             f"the journal's storage is full{where}{lost or '; nothing was written'}"

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Dialect, Numeric, Text
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from zorivest_core.domain.validation import SIGNIFICANT_DIGITS, canonical
+from zorivest_core.domain.validation import SIGNIFICANT_DIGITS, canonical, decimal_text
 
 _ZERO = Decimal(0)
 
@@ -221,9 +221,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 def _json_default(value: object) -> str:
     if isinstance(value, Decimal):
-        if not value.is_finite():  # would otherwise be written as the string "NaN"
-            raise ValueError(f"{value} is not a finite number")
-        return format(value, "f")
+        return decimal_text(value)  # never the string "NaN"
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 

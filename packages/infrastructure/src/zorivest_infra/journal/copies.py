@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from zorivest_core.domain.errors import CorruptJournalError, ValidationError
+from zorivest_infra.atomic_files import publish
 from zorivest_infra.database.connection import SALT_LEN, JournalKey, open_keyed_connection
 from zorivest_infra.journal.driver import _SQLITE_HEADER, _driver_error, _raise_classified
 from zorivest_infra.journal.errors import JournalExistsError
 from zorivest_infra.journal.files import (
     _as_path,
-    _fsync,
     _refuse_existing,
     _remove_files,
     _require_parent,
@@ -51,18 +51,10 @@ def _published(dest: Path) -> Iterator[Path]:
     temporary = dest.with_name(f".{dest.name}.partial-{os.urandom(6).hex()}")
     try:
         yield temporary
-        _fsync(temporary)
         try:
-            os.link(temporary, dest)
+            publish(temporary, dest)
         except FileExistsError:
             raise JournalExistsError(f"{dest} already exists; refusing to overwrite it") from None
-        except OSError:
-            if os.path.lexists(dest):
-                raise JournalExistsError(
-                    f"{dest} already exists; refusing to overwrite it"
-                ) from None
-            os.replace(temporary, dest)
-        _fsync(dest.parent, directory=True)
     finally:
         _remove_files(temporary)
 

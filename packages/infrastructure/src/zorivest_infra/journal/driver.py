@@ -16,22 +16,13 @@ from typing import Final
 
 from sqlalchemy import exc as sa_exc
 
-from zorivest_core.domain.errors import EncryptionUnavailableError
-from zorivest_infra.database.connection import classify_open_error
+from zorivest_infra.database.connection import classify_open_error, load_sqlcipher
 
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 
 
 def _driver() -> ModuleType:
-    try:
-        from sqlcipher3 import dbapi2
-    except ImportError as exc:
-        raise EncryptionUnavailableError(
-            "SQLCipher is not available (install the 'sqlcipher3' package); "
-            "an encrypted journal is never handled without encryption"
-        ) from exc
-    module: ModuleType = dbapi2
-    return module
+    return load_sqlcipher()
 
 
 def _driver_error() -> type[Exception]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Final
 
 from zorivest_core.domain.errors import ValidationError
+from zorivest_infra.atomic_files import fsync_path
 from zorivest_infra.journal.errors import JournalExistsError, JournalNotFoundError
 
 _SIDE_SUFFIXES: Final = ("-wal", "-shm", "-journal")
@@ -74,21 +75,7 @@ def _create_private_file(path: Path) -> None:
 
 
 def _fsync(path: Path, *, directory: bool = False) -> None:
-    """Flush a file (or a directory entry) to stable storage, where the platform can."""
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        if directory:  # e.g. Windows cannot open directories
-            return
-        raise
-    try:
-        os.fsync(fd)
-    except OSError:
-        if not directory:
-            raise
-    finally:
-        os.close(fd)
+    fsync_path(path, directory=directory)
 
 
 def _file_size(path: Path) -> int:

@@ -29,7 +29,7 @@ def strategy_to_row(strategy: OptionsStrategy) -> dict[str, Any]:
         "net_debit_credit": strategy.net_debit_credit,
         "max_profit": strategy.max_profit,
         "max_loss": strategy.max_loss,
-        "breakeven_prices": None if prices is None else [format(p, "f") for p in prices],
+        "breakeven_prices": None if prices is None else [v.decimal_text(p) for p in prices],
         "created_at": strategy.created_at,
     }
 
