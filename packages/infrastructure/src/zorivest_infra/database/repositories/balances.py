@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, select, update
+from sqlalchemy import RowMapping, select
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import BalanceSnapshot
 from zorivest_infra.database.models import BalanceSnapshotModel
-from zorivest_infra.database.repositories._base import SqlAlchemyRepository, not_found, table_of
+from zorivest_infra.database.repositories._base import table_of
+from zorivest_infra.database.repositories._core import CoreRepository
 
 _SNAPSHOTS = table_of(BalanceSnapshotModel)
 
@@ -31,67 +32,37 @@ def row_to_snapshot(row: RowMapping) -> BalanceSnapshot:
     )
 
 
-class SqlAlchemyBalanceSnapshotRepository(SqlAlchemyRepository):
+class SqlAlchemyBalanceSnapshotRepository(CoreRepository[BalanceSnapshot, int]):
     """Balance snapshots per account, listed in time order.
 
-    Time windows are half-open: `since` is inclusive, `until` exclusive.
+    Time windows are half-open: `since` is inclusive, `until` exclusive. `save` returns
+    the generated id (ConflictError for an unknown account); `update` and `delete` raise
+    NotFoundError for a missing id.
     """
 
     __slots__ = ()
+    table = _SNAPSHOTS
+    key = "id"
+    noun = "balance snapshot"
+    generated_key = True
+
+    def _to_row(self, entity: BalanceSnapshot) -> dict[str, Any]:
+        return snapshot_to_row(entity)
+
+    def _from_row(self, row: RowMapping) -> BalanceSnapshot:
+        return row_to_snapshot(row)
 
     def save(self, snapshot: BalanceSnapshot) -> int:
-        """Store a new snapshot and return its generated id.
-
-        Raises:
-            ValidationError: The snapshot already carries an id (use `update`).
-            ConflictError: The account does not exist.
-        """
-        if snapshot.id is not None:
-            raise v.fail("id", snapshot.id, "a new balance snapshot is saved without an id")
-        with self._atomic(f"saving a balance snapshot of account {snapshot.account_id!r}") as conn:
-            new_id = conn.execute(
-                insert(_SNAPSHOTS).values(snapshot_to_row(snapshot)).returning(_SNAPSHOTS.c.id)
-            ).scalar_one()
-        return int(new_id)
+        return self._save_new(snapshot)
 
     def get(self, snapshot_id: int) -> BalanceSnapshot | None:
-        row = (
-            self._connection()
-            .execute(select(_SNAPSHOTS).where(_SNAPSHOTS.c.id == snapshot_id))
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else row_to_snapshot(row)
+        return self._get(snapshot_id)
 
     def update(self, snapshot: BalanceSnapshot) -> None:
-        """Replace a stored snapshot's values.
-
-        Raises:
-            ValidationError: The snapshot has no id.
-            NotFoundError: No snapshot has that id.
-            ConflictError: The new account does not exist.
-        """
-        if snapshot.id is None:
-            raise v.fail("id", None, "updating a balance snapshot needs its id")
-        with self._atomic(f"updating balance snapshot {snapshot.id}") as conn:
-            result = conn.execute(
-                update(_SNAPSHOTS)
-                .where(_SNAPSHOTS.c.id == snapshot.id)
-                .values(snapshot_to_row(snapshot))
-            )
-        if result.rowcount == 0:
-            raise not_found("balance snapshot", snapshot.id)
+        self._update(snapshot)
 
     def delete(self, snapshot_id: int) -> None:
-        """Delete one snapshot.
-
-        Raises:
-            NotFoundError: No snapshot has that id.
-        """
-        with self._atomic(f"deleting balance snapshot {snapshot_id}") as conn:
-            result = conn.execute(delete(_SNAPSHOTS).where(_SNAPSHOTS.c.id == snapshot_id))
-        if result.rowcount == 0:
-            raise not_found("balance snapshot", snapshot_id)
+        self._delete(snapshot_id)
 
     def list_for_account(
         self,
@@ -126,7 +97,6 @@ class SqlAlchemyBalanceSnapshotRepository(SqlAlchemyRepository):
         return None if row is None else row_to_snapshot(row)
 
     def count(self, account_id: str | None = None) -> int:
-        query = select(func.count()).select_from(_SNAPSHOTS)
-        if account_id is not None:
-            query = query.where(_SNAPSHOTS.c.account_id == account_id)
-        return int(self._connection().execute(query).scalar_one())
+        if account_id is None:
+            return self._count()
+        return self._count(_SNAPSHOTS.c.account_id == account_id)

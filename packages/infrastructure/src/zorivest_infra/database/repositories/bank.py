@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Final
 
-from sqlalchemy import RowMapping, delete, func, insert, select, update
+from sqlalchemy import RowMapping, delete, func, insert, select
 
 from zorivest_core.application.ports import BankImportResult
 from zorivest_core.domain import validation as v
@@ -19,8 +19,8 @@ from zorivest_infra.database.repositories._base import (
     dialect_insert,
     not_found,
     table_of,
-    utc_now,
 )
+from zorivest_infra.database.repositories._core import CoreRepository
 
 _TRANSACTIONS = table_of(BankTransactionModel)
 _CONFIGS = table_of(BankImportConfigModel)
@@ -253,56 +253,37 @@ class SqlAlchemyBankTransactionRepository(SqlAlchemyRepository):
         return int(self._connection().execute(query).scalar_one())
 
 
-class SqlAlchemyBankImportConfigRepository(SqlAlchemyRepository):
-    """Per-bank CSV/OFX import mappings keyed by bank_id. `update` stamps `updated_at`."""
+class SqlAlchemyBankImportConfigRepository(CoreRepository[BankImportConfig, str]):
+    """Per-bank CSV/OFX import mappings keyed by bank_id. `update` stamps `updated_at`.
+
+    `save` raises DuplicateError for an existing bank_id; `update` and `delete` raise
+    NotFoundError for a missing one.
+    """
 
     __slots__ = ()
+    table = _CONFIGS
+    key = "bank_id"
+    noun = "bank import config"
+    stamps_updated_at = True
+
+    def _to_row(self, entity: BankImportConfig) -> dict[str, Any]:
+        return config_to_row(entity)
+
+    def _from_row(self, row: RowMapping) -> BankImportConfig:
+        return row_to_config(row)
 
     def save(self, config: BankImportConfig) -> None:
-        """Store a new configuration.
-
-        Raises:
-            DuplicateError: The bank_id already exists.
-        """
-        with self._atomic(f"saving bank import config {config.bank_id!r}") as conn:
-            conn.execute(insert(_CONFIGS).values(config_to_row(config)))
+        self._save(config)
 
     def get(self, bank_id: str) -> BankImportConfig | None:
-        row = (
-            self._connection()
-            .execute(select(_CONFIGS).where(_CONFIGS.c.bank_id == bank_id))
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else row_to_config(row)
+        return self._get(bank_id)
 
     def update(self, config: BankImportConfig) -> None:
-        """Replace a stored configuration; `updated_at` becomes the current time.
-
-        Raises:
-            NotFoundError: The bank_id does not exist.
-        """
-        values = config_to_row(config)
-        values["updated_at"] = utc_now()
-        with self._atomic(f"updating bank import config {config.bank_id!r}") as conn:
-            result = conn.execute(
-                update(_CONFIGS).where(_CONFIGS.c.bank_id == config.bank_id).values(values)
-            )
-        if result.rowcount == 0:
-            raise not_found("bank import config", config.bank_id)
+        self._update(config)
 
     def delete(self, bank_id: str) -> None:
-        """Delete a configuration.
-
-        Raises:
-            NotFoundError: The bank_id does not exist.
-        """
-        with self._atomic(f"deleting bank import config {bank_id!r}") as conn:
-            result = conn.execute(delete(_CONFIGS).where(_CONFIGS.c.bank_id == bank_id))
-        if result.rowcount == 0:
-            raise not_found("bank import config", bank_id)
+        self._delete(bank_id)
 
     def list_all(self) -> list[BankImportConfig]:
         """Every configuration, by bank_id."""
-        rows = self._connection().execute(select(_CONFIGS).order_by(_CONFIGS.c.bank_id))
-        return [row_to_config(row) for row in rows.mappings()]
+        return self._list()

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, insert, select, update
+from sqlalchemy import RowMapping
 
 from zorivest_core.domain.entities import BrokerConfig
 from zorivest_infra.database.models import BrokerConfigModel
-from zorivest_infra.database.repositories._base import (
-    SqlAlchemyRepository,
-    not_found,
-    table_of,
-    utc_now,
-)
+from zorivest_infra.database.repositories._base import table_of
+from zorivest_infra.database.repositories._core import CoreRepository
 
 _BROKERS = table_of(BrokerConfigModel)
 _DEFAULTS = BrokerConfig(broker_id="_", name="_")
@@ -62,56 +58,37 @@ def row_to_broker(row: RowMapping) -> BrokerConfig:
     )
 
 
-class SqlAlchemyBrokerConfigRepository(SqlAlchemyRepository):
-    """Broker configurations keyed by broker_id. `update` stamps `updated_at`."""
+class SqlAlchemyBrokerConfigRepository(CoreRepository[BrokerConfig, str]):
+    """Broker configurations keyed by broker_id. `update` stamps `updated_at`.
+
+    `save` raises DuplicateError for an existing broker_id; `update` and `delete` raise
+    NotFoundError for a missing one.
+    """
 
     __slots__ = ()
+    table = _BROKERS
+    key = "broker_id"
+    noun = "broker config"
+    stamps_updated_at = True
+
+    def _to_row(self, entity: BrokerConfig) -> dict[str, Any]:
+        return broker_to_row(entity)
+
+    def _from_row(self, row: RowMapping) -> BrokerConfig:
+        return row_to_broker(row)
 
     def save(self, config: BrokerConfig) -> None:
-        """Store a new broker configuration.
-
-        Raises:
-            DuplicateError: The broker_id already exists.
-        """
-        with self._atomic(f"saving broker config {config.broker_id!r}") as conn:
-            conn.execute(insert(_BROKERS).values(broker_to_row(config)))
+        self._save(config)
 
     def get(self, broker_id: str) -> BrokerConfig | None:
-        row = (
-            self._connection()
-            .execute(select(_BROKERS).where(_BROKERS.c.broker_id == broker_id))
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else row_to_broker(row)
+        return self._get(broker_id)
 
     def update(self, config: BrokerConfig) -> None:
-        """Replace a stored configuration; `updated_at` becomes the current time.
-
-        Raises:
-            NotFoundError: The broker_id does not exist.
-        """
-        values = broker_to_row(config)
-        values["updated_at"] = utc_now()
-        with self._atomic(f"updating broker config {config.broker_id!r}") as conn:
-            result = conn.execute(
-                update(_BROKERS).where(_BROKERS.c.broker_id == config.broker_id).values(values)
-            )
-        if result.rowcount == 0:
-            raise not_found("broker config", config.broker_id)
+        self._update(config)
 
     def delete(self, broker_id: str) -> None:
-        """Delete a configuration.
-
-        Raises:
-            NotFoundError: The broker_id does not exist.
-        """
-        with self._atomic(f"deleting broker config {broker_id!r}") as conn:
-            result = conn.execute(delete(_BROKERS).where(_BROKERS.c.broker_id == broker_id))
-        if result.rowcount == 0:
-            raise not_found("broker config", broker_id)
+        self._delete(broker_id)
 
     def list_all(self) -> list[BrokerConfig]:
         """Every configuration, by broker_id."""
-        rows = self._connection().execute(select(_BROKERS).order_by(_BROKERS.c.broker_id))
-        return [row_to_broker(row) for row in rows.mappings()]
+        return self._list()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, select, update
+from sqlalchemy import RowMapping
 
 from zorivest_core.domain.entities import ExcursionMetrics
 from zorivest_infra.database.models import ExcursionMetricsModel
-from zorivest_infra.database.repositories._base import SqlAlchemyRepository, not_found, table_of
+from zorivest_infra.database.repositories._base import table_of
+from zorivest_infra.database.repositories._core import CoreRepository
 
 _EXCURSIONS = table_of(ExcursionMetricsModel)
 _VALUE_COLUMNS = (
@@ -43,61 +44,35 @@ def row_to_metrics(row: RowMapping) -> ExcursionMetrics:
     )
 
 
-class SqlAlchemyExcursionRepository(SqlAlchemyRepository):
-    """Excursion metrics per trade. Deleting the trade deletes its metrics (ON DELETE CASCADE)."""
+class SqlAlchemyExcursionRepository(CoreRepository[ExcursionMetrics, str]):
+    """Excursion metrics per trade. Deleting the trade deletes its metrics (ON DELETE CASCADE).
+
+    `save` raises DuplicateError when the trade already has metrics and ConflictError when
+    the trade does not exist; `update` and `delete` raise NotFoundError when it has none.
+    """
 
     __slots__ = ()
+    table = _EXCURSIONS
+    key = "trade_exec_id"
+    noun = "excursion metrics of trade"
+
+    def _to_row(self, entity: ExcursionMetrics) -> dict[str, Any]:
+        return metrics_to_row(entity)
+
+    def _from_row(self, row: RowMapping) -> ExcursionMetrics:
+        return row_to_metrics(row)
 
     def save(self, metrics: ExcursionMetrics) -> None:
-        """Store the metrics of a trade that has none yet.
-
-        Raises:
-            DuplicateError: The trade already has metrics (use `update`).
-            ConflictError: The trade does not exist.
-        """
-        with self._atomic(f"saving excursion metrics of trade {metrics.trade_exec_id!r}") as conn:
-            conn.execute(insert(_EXCURSIONS).values(metrics_to_row(metrics)))
+        self._save(metrics)
 
     def get(self, trade_exec_id: str) -> ExcursionMetrics | None:
-        row = (
-            self._connection()
-            .execute(select(_EXCURSIONS).where(_EXCURSIONS.c.trade_exec_id == trade_exec_id))
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else row_to_metrics(row)
+        return self._get(trade_exec_id)
 
     def update(self, metrics: ExcursionMetrics) -> None:
-        """Replace a trade's stored metrics.
-
-        Raises:
-            NotFoundError: The trade has no metrics.
-        """
-        values = metrics_to_row(metrics)
-        del values["trade_exec_id"]
-        with self._atomic(f"updating excursion metrics of trade {metrics.trade_exec_id!r}") as conn:
-            result = conn.execute(
-                update(_EXCURSIONS)
-                .where(_EXCURSIONS.c.trade_exec_id == metrics.trade_exec_id)
-                .values(values)
-            )
-        if result.rowcount == 0:
-            raise not_found("excursion metrics of trade", metrics.trade_exec_id)
+        self._update(metrics)
 
     def delete(self, trade_exec_id: str) -> None:
-        """Delete a trade's metrics.
-
-        Raises:
-            NotFoundError: The trade has no metrics.
-        """
-        with self._atomic(f"deleting excursion metrics of trade {trade_exec_id!r}") as conn:
-            result = conn.execute(
-                delete(_EXCURSIONS).where(_EXCURSIONS.c.trade_exec_id == trade_exec_id)
-            )
-        if result.rowcount == 0:
-            raise not_found("excursion metrics of trade", trade_exec_id)
+        self._delete(trade_exec_id)
 
     def count(self) -> int:
-        return int(
-            self._connection().execute(select(func.count()).select_from(_EXCURSIONS)).scalar_one()
-        )
+        return self._count()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, select, update
+from sqlalchemy import RowMapping, func, select
 
-from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import MistakeEntry
 from zorivest_core.domain.enums import MistakeCategory
 from zorivest_infra.database.models import MistakeEntryModel
-from zorivest_infra.database.repositories._base import SqlAlchemyRepository, not_found, table_of
+from zorivest_infra.database.repositories._base import table_of
+from zorivest_infra.database.repositories._core import CoreRepository
 
 _MISTAKES = table_of(MistakeEntryModel)
 
@@ -41,62 +41,39 @@ def row_to_mistake(row: RowMapping) -> MistakeEntry:
     )
 
 
-class SqlAlchemyMistakeRepository(SqlAlchemyRepository):
-    """Mistakes per trade. Deleting a trade deletes its mistakes (ON DELETE CASCADE)."""
+class SqlAlchemyMistakeRepository(CoreRepository[MistakeEntry, int]):
+    """Mistakes per trade. Deleting a trade deletes its mistakes (ON DELETE CASCADE).
+
+    `save` returns the generated id (ConflictError for an unknown trade); `update` and
+    `delete` raise NotFoundError for a missing id.
+    """
 
     __slots__ = ()
+    table = _MISTAKES
+    key = "id"
+    noun = "mistake"
+    generated_key = True
+
+    def _to_row(self, entity: MistakeEntry) -> dict[str, Any]:
+        return mistake_to_row(entity)
+
+    def _from_row(self, row: RowMapping) -> MistakeEntry:
+        return row_to_mistake(row)
 
     def save(self, mistake: MistakeEntry) -> int:
-        """Store a new mistake and return its generated id.
-
-        Raises:
-            ValidationError: The mistake already carries an id (use `update`).
-            ConflictError: The trade does not exist.
-        """
-        if mistake.id is not None:
-            raise v.fail("id", mistake.id, "a new mistake is saved without an id")
-        with self._atomic(f"saving a mistake on trade {mistake.trade_id!r}") as conn:
-            new_id = conn.execute(
-                insert(_MISTAKES).values(mistake_to_row(mistake)).returning(_MISTAKES.c.id)
-            ).scalar_one()
-        return int(new_id)
+        return self._save_new(mistake)
 
     def get(self, mistake_id: int) -> MistakeEntry | None:
-        row = (
-            self._connection()
-            .execute(select(_MISTAKES).where(_MISTAKES.c.id == mistake_id))
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else row_to_mistake(row)
+        return self._get(mistake_id)
 
     def update(self, mistake: MistakeEntry) -> None:
-        """Replace a stored mistake's values (found by its id).
-
-        Raises:
-            ValidationError: The mistake has no id.
-            NotFoundError: No mistake has that id.
-            ConflictError: The trade does not exist.
-        """
-        if mistake.id is None:
-            raise v.fail("id", None, "updating a mistake needs its id")
-        with self._atomic(f"updating mistake {mistake.id}") as conn:
-            result = conn.execute(
-                update(_MISTAKES)
-                .where(_MISTAKES.c.id == mistake.id)
-                .values(mistake_to_row(mistake))
-            )
-        if result.rowcount == 0:
-            raise not_found("mistake", mistake.id)
+        self._update(mistake)
 
     def list_for_trade(self, trade_id: str) -> list[MistakeEntry]:
         """A trade's mistakes, oldest first."""
-        rows = self._connection().execute(
-            select(_MISTAKES)
-            .where(_MISTAKES.c.trade_id == trade_id)
-            .order_by(_MISTAKES.c.created_at, _MISTAKES.c.id)
+        return self._list(
+            _MISTAKES.c.trade_id == trade_id, order_by=(_MISTAKES.c.created_at, _MISTAKES.c.id)
         )
-        return [row_to_mistake(row) for row in rows.mappings()]
 
     def cost_by_category(self, *, trade_id: str | None = None) -> dict[MistakeCategory, Decimal]:
         """Exact sums of the estimated costs per category, computed in SQL.
@@ -121,17 +98,7 @@ class SqlAlchemyMistakeRepository(SqlAlchemyRepository):
         }
 
     def delete(self, mistake_id: int) -> None:
-        """Delete one mistake.
-
-        Raises:
-            NotFoundError: No mistake has that id.
-        """
-        with self._atomic(f"deleting mistake {mistake_id}") as conn:
-            result = conn.execute(delete(_MISTAKES).where(_MISTAKES.c.id == mistake_id))
-        if result.rowcount == 0:
-            raise not_found("mistake", mistake_id)
+        self._delete(mistake_id)
 
     def count(self) -> int:
-        return int(
-            self._connection().execute(select(func.count()).select_from(_MISTAKES)).scalar_one()
-        )
+        return self._count()
