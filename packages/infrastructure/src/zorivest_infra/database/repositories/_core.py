@@ -71,7 +71,7 @@ class CoreRepository(SqlAlchemyRepository, Generic[E, K]):
             ConflictError: A referenced row does not exist.
         """
         if self._key_of(entity) is not None:
-            raise v.fail("id", self._key_of(entity), f"a new {self.noun} is saved without an id")
+            raise v.fail("id", self._key_of(entity), f"{self.noun}: a new one has no id yet")
         with self._atomic(f"saving a new {self.noun}") as connection:
             new_key = connection.execute(
                 insert(self.table).values(self._to_row(entity)).returning(self.table.c[self.key])
@@ -96,7 +96,7 @@ class CoreRepository(SqlAlchemyRepository, Generic[E, K]):
         """
         key = self._key_of(entity)
         if key is None:
-            raise v.fail("id", None, f"updating a {self.noun} needs its id")
+            raise v.fail("id", None, f"{self.noun}: update needs the stored id")
         values = self._to_row(entity)
         if self.stamps_updated_at:
             values["updated_at"] = utc_now()

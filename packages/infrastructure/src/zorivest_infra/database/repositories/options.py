@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, select, update
+from sqlalchemy import RowMapping
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import OptionsStrategy
 from zorivest_infra.database.models import OptionsStrategyModel
-from zorivest_infra.database.repositories._base import SqlAlchemyRepository, not_found, table_of
+from zorivest_infra.database.repositories._base import table_of
+from zorivest_infra.database.repositories._core import CoreRepository
 
 _STRATEGIES = table_of(OptionsStrategyModel)
 
@@ -51,73 +52,39 @@ def row_to_strategy(row: RowMapping) -> OptionsStrategy:
     )
 
 
-class SqlAlchemyOptionsStrategyRepository(SqlAlchemyRepository):
+class SqlAlchemyOptionsStrategyRepository(CoreRepository[OptionsStrategy, int]):
     """Options strategies, listed per underlying."""
 
     __slots__ = ()
+    table = _STRATEGIES
+    key = "id"
+    noun = "options strategy"
+    generated_key = True
+
+    def _to_row(self, entity: OptionsStrategy) -> dict[str, Any]:
+        return strategy_to_row(entity)
+
+    def _from_row(self, row: RowMapping) -> OptionsStrategy:
+        return row_to_strategy(row)
 
     def save(self, strategy: OptionsStrategy) -> int:
-        """Store a new strategy and return its generated id.
-
-        Raises:
-            ValidationError: The strategy already carries an id (use `update`).
-        """
-        if strategy.id is not None:
-            raise v.fail("id", strategy.id, "a new options strategy is saved without an id")
-        with self._atomic(f"saving an options strategy on {strategy.underlying!r}") as conn:
-            new_id = conn.execute(
-                insert(_STRATEGIES).values(strategy_to_row(strategy)).returning(_STRATEGIES.c.id)
-            ).scalar_one()
-        return int(new_id)
+        return self._save_new(strategy)
 
     def get(self, strategy_id: int) -> OptionsStrategy | None:
-        row = (
-            self._connection()
-            .execute(select(_STRATEGIES).where(_STRATEGIES.c.id == strategy_id))
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else row_to_strategy(row)
+        return self._get(strategy_id)
 
     def update(self, strategy: OptionsStrategy) -> None:
-        """Replace a stored strategy's values (found by its id).
-
-        Raises:
-            ValidationError: The strategy has no id.
-            NotFoundError: No strategy has that id.
-        """
-        if strategy.id is None:
-            raise v.fail("id", None, "updating an options strategy needs its id")
-        with self._atomic(f"updating options strategy {strategy.id}") as conn:
-            result = conn.execute(
-                update(_STRATEGIES)
-                .where(_STRATEGIES.c.id == strategy.id)
-                .values(strategy_to_row(strategy))
-            )
-        if result.rowcount == 0:
-            raise not_found("options strategy", strategy.id)
+        self._update(strategy)
 
     def delete(self, strategy_id: int) -> None:
-        """Delete one strategy.
-
-        Raises:
-            NotFoundError: No strategy has that id.
-        """
-        with self._atomic(f"deleting options strategy {strategy_id}") as conn:
-            result = conn.execute(delete(_STRATEGIES).where(_STRATEGIES.c.id == strategy_id))
-        if result.rowcount == 0:
-            raise not_found("options strategy", strategy_id)
+        self._delete(strategy_id)
 
     def list_for_underlying(self, underlying: str) -> list[OptionsStrategy]:
         """The strategies on one underlying (exact match), oldest first."""
-        rows = self._connection().execute(
-            select(_STRATEGIES)
-            .where(_STRATEGIES.c.underlying == underlying)
-            .order_by(_STRATEGIES.c.created_at, _STRATEGIES.c.id)
+        return self._list(
+            _STRATEGIES.c.underlying == underlying,
+            order_by=(_STRATEGIES.c.created_at, _STRATEGIES.c.id),
         )
-        return [row_to_strategy(row) for row in rows.mappings()]
 
     def count(self) -> int:
-        return int(
-            self._connection().execute(select(func.count()).select_from(_STRATEGIES)).scalar_one()
-        )
+        return self._count()
