@@ -696,6 +696,8 @@ def info(
         rows.append(("Pages", f"{details.page_count:,} x {details.page_size:,} bytes"))
     if details.cipher_version is not None:
         rows.append(("Cipher", f"SQLCipher {details.cipher_version} (AES-256, raw key)"))
+    if details.format_version is not None:
+        rows.append(("File format", f"journal format v{details.format_version}"))
     if details.kdf is not None:
         kdf = details.kdf
         rows.append(

@@ -24,9 +24,7 @@ import os
 import re
 import sqlite3
 import tempfile
-import threading
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeAlias
@@ -42,6 +40,13 @@ from zorivest_core.domain.errors import (
     ValidationError,
     ZorivestError,
 )
+from zorivest_infra.database.descriptors import FileHold
+from zorivest_infra.database.journal_format import (
+    JournalFormat,
+    KdfParameters,
+    encode_salt,
+    format_of_salt,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -53,19 +58,20 @@ __all__ = [
     "PAGE_SIZE",
     "SALT_LEN",
     "CipherConnection",
+    "JournalFormat",
     "JournalKey",
     "KdfParameters",
     "apply_sqlite_settings",
     "classify_open_error",
     "create_encrypted_connection",
     "derive_key",
-    "held_descriptor",
     "key_for_existing_journal",
     "key_for_new_journal",
     "new_salt",
     "open_keyed_connection",
     "read_file_head",
     "read_journal_salt",
+    "require_sqlcipher",
 ]
 
 _log = logging.getLogger(__name__)
@@ -119,54 +125,22 @@ class SupportsExecute(Protocol):
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class KdfParameters:
-    """Argon2id cost parameters.
-
-    They are part of the journal format: a journal can only be opened with the parameters it
-    was created with, so changing them needs a re-key of existing journals.
-
-    Attributes:
-        time_cost: Number of passes over memory (Argon2 ``t``).
-        memory_cost_kib: Memory in KiB (Argon2 ``m``).
-        parallelism: Lanes (Argon2 ``p``).
-        hash_len: Output length in bytes; always :data:`KEY_LEN`.
-    """
-
-    time_cost: int = 3
-    memory_cost_kib: int = 65_536
-    parallelism: int = 4
-    hash_len: int = KEY_LEN
-
-    def __post_init__(self) -> None:
-        if self.time_cost < 1:
-            raise ValidationError("Argon2 time_cost must be >= 1", field="time_cost")
-        if self.parallelism < 1:
-            raise ValidationError("Argon2 parallelism must be >= 1", field="parallelism")
-        if self.memory_cost_kib < 8 * self.parallelism:
-            raise ValidationError(
-                "Argon2 memory_cost_kib must be >= 8 * parallelism",
-                field="memory_cost_kib",
-                value=self.memory_cost_kib,
-            )
-        if self.hash_len != KEY_LEN:
-            raise ValidationError(
-                f"hash_len must be {KEY_LEN} (SQLCipher takes a 256-bit key)",
-                field="hash_len",
-                value=self.hash_len,
-            )
-
-
 KDF_PARAMETERS: KdfParameters = KdfParameters()
-"""RFC 9106's second recommended option (t=3, m=64 MiB, p=4): about 0.2 s per open.
+"""The parameters NEW journals are created with (and `change_passphrase` re-keys with).
 
-:func:`derive_key` reads this module attribute at call time, so tests that are not about
-the KDF may replace it with cheap parameters.
+RFC 9106's second recommended option (t=3, m=64 MiB, p=4): about 0.2 s per open. An
+existing journal is always opened with the parameters recorded in its header
+(`zorivest_infra.database.journal_format`), whatever this says. Read at call time, so tests
+that are not about the KDF may replace it with cheap parameters.
 """
 
 
 def derive_key(password: str, salt: bytes) -> bytes:
     """Derive a journal's 256-bit key from its passphrase with Argon2id.
+
+    The parameters are those the salt records (format v1), or the fixed v0 parameters for
+    a salt without the format magic (`journal_format.format_of_salt`); never the process's
+    defaults.
 
     The passphrase is NFC-normalised before UTF-8 encoding, so the same visible passphrase
     typed on systems that compose accents differently opens the same journal.
@@ -176,10 +150,11 @@ def derive_key(password: str, salt: bytes) -> bytes:
         salt: At least 16 bytes; a journal's salt is the first 16 bytes of its file.
 
     Returns:
-        32 bytes, the same for the same passphrase, salt and :data:`KDF_PARAMETERS`.
+        32 bytes, the same for the same passphrase and salt.
 
     Raises:
         ValidationError: ``salt`` is shorter than 16 bytes or ``password`` is empty.
+        UnknownKdfProfileError: The salt records a profile this code does not know.
         TypeError: ``password`` is not a ``str``.
     """
     if not isinstance(password, str):
@@ -193,7 +168,7 @@ def derive_key(password: str, salt: bytes) -> bytes:
             field="salt",
             value=len(salt),
         )
-    params = KDF_PARAMETERS
+    params = format_of_salt(salt).kdf
     return hash_secret_raw(
         secret=unicodedata.normalize("NFC", password).encode("utf-8"),
         salt=salt,
@@ -205,9 +180,13 @@ def derive_key(password: str, salt: bytes) -> bytes:
     )
 
 
-def new_salt() -> bytes:
-    """Return 16 fresh random bytes for a new journal."""
-    return os.urandom(SALT_LEN)
+def new_salt(kdf: KdfParameters | None = None) -> bytes:
+    """A new journal's 16-byte format v1 salt, recording `kdf` (default `KDF_PARAMETERS`).
+
+    Raises:
+        ValidationError: `kdf` cannot be recorded in a journal header.
+    """
+    return encode_salt(kdf if kdf is not None else KDF_PARAMETERS)
 
 
 class JournalKey:
@@ -246,6 +225,11 @@ class JournalKey:
     def salt(self) -> bytes:
         """The 16-byte salt (not secret: it is stored in clear at the start of the file)."""
         return self._salt
+
+    @property
+    def format(self) -> JournalFormat:
+        """The journal format and Argon2id parameters the salt records."""
+        return format_of_salt(self._salt)
 
     @property
     def wiped(self) -> bool:
@@ -323,19 +307,21 @@ class JournalKey:
         raise TypeError("JournalKey cannot be pickled or copied")
 
 
-def key_for_new_journal(passphrase: str) -> JournalKey:
-    """Derive the key for a journal that does not exist yet, under a fresh random salt.
+def key_for_new_journal(passphrase: str, kdf: KdfParameters | None = None) -> JournalKey:
+    """Derive the key for a journal that does not exist yet, under a fresh format v1 salt.
 
     Args:
         passphrase: The new journal's passphrase.
+        kdf: The Argon2id parameters to create it with (recorded in the salt); the current
+            `KDF_PARAMETERS` when omitted.
 
     Returns:
         The key; create the file with ``open_keyed_connection(path, key, create=True)``.
 
     Raises:
-        ValidationError: Empty passphrase.
+        ValidationError: Empty passphrase, or `kdf` cannot be recorded in a header.
     """
-    salt = new_salt()
+    salt = new_salt(kdf)
     return JournalKey(derive_key(passphrase, salt), salt)
 
 
@@ -366,35 +352,14 @@ def key_for_existing_journal(path: str | os.PathLike[str], passphrase: str) -> J
 # ---------------------------------------------------------------------------------------------
 
 
-# Read-only descriptors of journal files, by (device, inode); see `read_file_head`.
-_HELD: dict[tuple[int, int], int] = {}
-_HELD_LOCK = threading.Lock()
-
-
-def held_descriptor(path: str | os.PathLike[str]) -> int:
-    """A read-only descriptor of the file now at `path`, never closed.
-
-    Closing any descriptor of a database file releases every POSIX lock this process holds
-    on it, SQLite's own included (whichever engine or journal opened them). Raw reads of a
-    journal that may be open in this process therefore keep their descriptor for the life
-    of the process, one per file, as SQLite's unix VFS defers its own closes.
-    """
-    with _HELD_LOCK:
-        identity = os.stat(path)
-        descriptor = _HELD.get((identity.st_dev, identity.st_ino))
-        if descriptor is None:
-            descriptor = os.open(path, os.O_RDONLY)
-            opened = os.fstat(descriptor)
-            # Keyed by the file actually opened (the path may have been replaced since the
-            # stat); a second descriptor of a file already held simply stays open too.
-            _HELD.setdefault((opened.st_dev, opened.st_ino), descriptor)
-        return descriptor
-
-
 def read_file_head(path: str | os.PathLike[str], length: int) -> tuple[bytes, int]:
-    """The first `length` bytes of `path` and its size, without closing a descriptor."""
-    descriptor = held_descriptor(path)
-    return os.pread(descriptor, length, 0), os.fstat(descriptor).st_size
+    """The first `length` bytes of `path` and its size.
+
+    Read through the process's shared descriptor of the file (`FileHold`): while a journal
+    holds the file, no descriptor of it is closed here (which would drop SQLite's locks).
+    """
+    with FileHold(path) as held:
+        return held.read(length), held.size()
 
 
 def read_journal_salt(path: str | os.PathLike[str]) -> bytes:
@@ -520,6 +485,14 @@ def _load_driver() -> ModuleType:
         ) from exc
     module: ModuleType = dbapi2
     return module
+
+
+def require_sqlcipher() -> None:
+    """Raise `EncryptionUnavailableError` unless a working SQLCipher driver is installed.
+
+    Checked on an in-memory database, so a caller can refuse before creating any file.
+    """
+    _probe_driver(_load_driver())
 
 
 def _driver_error(driver: ModuleType) -> type[Exception]:

@@ -25,20 +25,23 @@ from zorivest_core.domain.errors import ConflictError
 from zorivest_infra.database import migrations
 from zorivest_infra.database.connection import (
     JournalKey,
+    KdfParameters,
     key_for_existing_journal,
     key_for_new_journal,
+    require_sqlcipher,
 )
+from zorivest_infra.database.descriptors import FileHold
 from zorivest_infra.database.engine import create_engine_from_url, engine_for_key, for_writing
 from zorivest_infra.database.unit_of_work import SqlAlchemyUnitOfWork
 from zorivest_infra.journal.copies import _write_backup, _write_snapshot
 from zorivest_infra.journal.driver import _translated_errors
 from zorivest_infra.journal.errors import (
     JournalClosedError,
-    JournalExistsError,
     UnsupportedOperationError,
 )
 from zorivest_infra.journal.files import (
     _as_path,
+    _create_private_file,
     _refuse_existing,
     _remove_files,
     _require_file,
@@ -68,6 +71,7 @@ class Journal:
         "_closed",
         "_encrypted",
         "_engine",
+        "_hold",
         "_key",
         "_location",
         "_lock",
@@ -83,8 +87,10 @@ class Journal:
         key: JournalKey | None,
         location: str,
         api_key_cipher: ApiKeyCipher | None,
+        hold: FileHold | None = None,
     ) -> None:
         self._engine = engine
+        self._hold = hold
         self._path = path
         self._key = key
         self._encrypted = key is not None
@@ -97,34 +103,53 @@ class Journal:
     # -- construction --------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], passphrase: str) -> Journal:
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str,
+        *,
+        kdf: KdfParameters | None = None,
+    ) -> Journal:
         """Create a new encrypted journal file and migrate it to the newest schema.
 
-        The file is created with mode 0600 (its ``-wal``/``-shm`` get the same mode) and
-        the passphrase's Argon2id salt as its SQLCipher salt. The baseline migration seeds
-        the application defaults.
+        The file is created with mode 0600 (its ``-wal``/``-shm`` get the same mode). Its
+        first 16 bytes, the SQLCipher salt, record the journal format and the Argon2id
+        parameters (format v1, docs/decisions/0006-journal-format-v1.md), so any process
+        opens it whatever its defaults. The baseline migration seeds the defaults.
+
+        Args:
+            path: The new file.
+            passphrase: Its passphrase.
+            kdf: Argon2id parameters (memory a power of two KiB); the current default
+                (`connection.KDF_PARAMETERS`, RFC 9106's second recommendation) if omitted.
 
         Raises:
             JournalExistsError: Something already exists at `path` (it is left alone).
             JournalNotFoundError: The directory does not exist.
-            ValidationError: Empty passphrase.
+            ValidationError: Empty passphrase, or `kdf` cannot be recorded in the header.
             EncryptionUnavailableError: SQLCipher is not installed (no file is created).
         """
         file_path = _as_path(path)
         _refuse_existing(file_path, "a new journal")
         _require_parent(file_path)
-        key = key_for_new_journal(passphrase)
+        require_sqlcipher()  # before a file exists
+        key = key_for_new_journal(passphrase, kdf)
         try:
-            engine = engine_for_key(file_path, key, create=True)
-        except FileExistsError:
-            key.wipe()
-            raise JournalExistsError(
-                f"{file_path} already exists; refusing to overwrite it with a new journal"
-            ) from None
+            _create_private_file(file_path)
         except BaseException:
             key.wipe()
             raise
-        journal = cls._for_file(engine, file_path, key)
+        hold: FileHold | None = None
+        try:
+            hold = FileHold(file_path)
+            engine = engine_for_key(file_path, key, create=True)
+        except BaseException:
+            key.wipe()
+            if hold is not None:
+                hold.release()
+            _remove_files(file_path)
+            raise
+        journal = cls._for_file(engine, file_path, key, hold)
         try:
             journal._migrate(snapshot=False)
         except BaseException:
@@ -156,14 +181,19 @@ class Journal:
         """
         file_path = _as_path(path)
         _require_file(file_path)
-        _settle_wal(file_path)
-        key = key_for_existing_journal(file_path, passphrase)
+        # Held from before the first connection until after the last one has closed.
+        hold = FileHold(file_path)
+        key: JournalKey | None = None
         try:
+            _settle_wal(file_path)
+            key = key_for_existing_journal(file_path, passphrase)
             engine = engine_for_key(file_path, key, create=False)
         except BaseException:
-            key.wipe()
+            if key is not None:
+                key.wipe()
+            hold.release()
             raise
-        journal = cls._for_file(engine, file_path, key)
+        journal = cls._for_file(engine, file_path, key, hold)
         try:
             journal._migrate(snapshot=True)
         except BaseException:
@@ -213,6 +243,8 @@ class Journal:
         src: str | os.PathLike[str],
         dest: str | os.PathLike[str],
         passphrase: str,
+        *,
+        kdf: KdfParameters | None = None,
     ) -> Journal:
         """Copy a plaintext SQLite database into a new encrypted journal and open that.
 
@@ -231,18 +263,22 @@ class Journal:
                 tables but no schema revision; nothing is created.
         """
         src_path, dest_path = _plaintext_paths(src, dest)
-        key = key_for_new_journal(passphrase)
+        key = key_for_new_journal(passphrase, kdf)
         published = False
+        hold: FileHold | None = None
         try:
             _write_encrypted(src_path, dest_path, key)
             published = True
+            hold = FileHold(dest_path)
             engine = engine_for_key(dest_path, key, create=False)
         except BaseException:
             key.wipe()
+            if hold is not None:
+                hold.release()
             if published:
                 _remove_files(dest_path)
             raise
-        journal = cls._for_file(engine, dest_path, key)
+        journal = cls._for_file(engine, dest_path, key, hold)
         try:
             journal._migrate(snapshot=False)
         except BaseException:
@@ -253,13 +289,14 @@ class Journal:
         return journal
 
     @classmethod
-    def _for_file(cls, engine: Engine, path: Path, key: JournalKey) -> Journal:
+    def _for_file(cls, engine: Engine, path: Path, key: JournalKey, hold: FileHold) -> Journal:
         return cls(
             engine,
             path=path,
             key=key,
             location=str(path),
             api_key_cipher=ApiKeyCipher.from_journal_key(key),
+            hold=hold,
         )
 
     # -- state ---------------------------------------------------------------------------
@@ -523,7 +560,7 @@ class Journal:
                 self._engine,
                 location=self._location,
                 path=self._path,
-                encrypted=self._key is not None,
+                journal_format=self._key.format if self._key is not None else None,
             )
 
     # -- closing -------------------------------------------------------------------------
@@ -544,6 +581,10 @@ class Journal:
                     self._key.wipe()
                 self._cipher = None
                 self._session_factory = sessionmaker()
+                # Only now that every connection of the journal is closed may the shared
+                # descriptor go (closing it earlier would drop SQLite's locks).
+                if self._hold is not None:
+                    self._hold.release()
         _log.debug("closed journal %s", self._location)
 
     def __enter__(self) -> Self:
