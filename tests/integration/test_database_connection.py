@@ -707,7 +707,7 @@ class TestOpenKeyedConnection:
     def test_failed_creation_leaves_no_file(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        def broken(conn: object) -> None:
+        def broken(conn: object, **_options: object) -> None:
             raise RuntimeError("simulated failure")
 
         monkeypatch.setattr(connection, "apply_sqlite_settings", broken)

@@ -51,7 +51,7 @@ def sha256(path: Path) -> str:
 def argon_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Records the parameters of every Argon2id run."""
     calls: list[dict[str, Any]] = []
-    real = connection.hash_secret_raw
+    real = connection.hash_secret_raw  # type: ignore[attr-defined]
 
     def recording(**kwargs: Any) -> bytes:
         calls.append({k: v for k, v in kwargs.items() if k != "secret"})
@@ -128,7 +128,7 @@ def test_unknown_profile_is_a_named_error_without_any_kdf_run(
     argon_calls.clear()
     with pytest.raises(UnknownKdfProfileError) as caught:
         Journal.open(path, PASSPHRASE)
-    assert what.split("=")[0].split()[0] in str(caught.value)
+    assert what in str(caught.value)
     assert "newer Zorivest" in str(caught.value)
     assert isinstance(caught.value, SchemaVersionError)  # the CLI's "newer Zorivest" code
     assert argon_calls == []

@@ -94,3 +94,11 @@ class PassphraseChangedError(ZorivestError):
 
     The journal is healthy: open it again with the new passphrase.
     """
+
+
+class NotAJournalDatabaseError(ValidationError):
+    """A plaintext SQLite database to encrypt is not a Zorivest journal.
+
+    Only a database holding Zorivest's tables and its schema revision (``alembic_version``)
+    and nothing else is converted; nothing is created for any other.
+    """

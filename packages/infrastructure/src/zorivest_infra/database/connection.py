@@ -36,6 +36,7 @@ from zorivest_core.domain.errors import (
     EncryptionUnavailableError,
     InvalidPassphraseError,
     NotEncryptedError,
+    ReadOnlyError,
     StorageFullError,
     ValidationError,
     ZorivestError,
@@ -65,6 +66,7 @@ __all__ = [
     "classify_open_error",
     "create_encrypted_connection",
     "derive_key",
+    "file_is_read_only",
     "key_for_existing_journal",
     "key_for_new_journal",
     "new_salt",
@@ -544,8 +546,13 @@ def _is_file_database(conn: SupportsExecute | DBAPIConnection) -> bool:
     return bool(row and row[2])
 
 
-def apply_sqlite_settings(dbapi_connection: SupportsExecute | DBAPIConnection) -> None:
+def apply_sqlite_settings(
+    dbapi_connection: SupportsExecute | DBAPIConnection, *, read_only: bool = False
+) -> None:
     """Apply the project's per-connection SQLite settings.
+
+    With `read_only` (a journal on a read-only file or file system) nothing that writes is
+    set; ``query_only=ON`` is, so every write fails at once with SQLITE_READONLY.
 
     ``foreign_keys=ON`` and ``busy_timeout`` always; for a file database also
     ``journal_mode=WAL`` and ``synchronous=NORMAL`` (WAL makes readers and a writer not block
@@ -560,6 +567,9 @@ def apply_sqlite_settings(dbapi_connection: SupportsExecute | DBAPIConnection) -
     """
     dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
+    if read_only:
+        dbapi_connection.execute("PRAGMA query_only = ON")
+        return
     if _is_file_database(dbapi_connection):
         row = dbapi_connection.execute("PRAGMA journal_mode = WAL").fetchone()
         if not row or str(row[0]).lower() != "wal":
@@ -572,6 +582,47 @@ def _uri(path: str | os.PathLike[str], mode: str) -> str:
     # A URI with mode=rw keeps SQLite from creating a missing file on an "open existing";
     # as_uri() percent-encodes '?', '#', '%' and non-ASCII characters in the path.
     return f"{Path(os.path.abspath(path)).as_uri()}?mode={mode}"
+
+
+def file_is_read_only(path: str | os.PathLike[str]) -> bool:
+    """Whether a journal at `path` can only be read here (read-only file or file system).
+
+    A journal in WAL mode also writes ``-wal`` and ``-shm`` beside the file: without a
+    writable directory they must already exist and be writable. Root passes permission
+    checks (only a read-only file system stops it).
+    """
+    base = os.fspath(path)
+    if not os.access(base, os.W_OK):
+        return True  # a read-only file, or EROFS
+    if os.access(os.path.dirname(os.path.abspath(base)), os.W_OK | os.X_OK):
+        return False
+    return not all(os.access(base + suffix, os.W_OK) for suffix in ("-wal", "-shm"))
+
+
+def _read_only_uri(path: str | os.PathLike[str]) -> str:
+    """The URI that opens a journal for reading only, wherever it lies.
+
+    SQLite reads a WAL database only with its ``-shm`` index, which it must be able to
+    open or create. When it cannot (a read-only directory or file system without one)
+    and there is no log to apply, the file alone is the whole journal and is opened
+    ``immutable`` (no locks, no index). A log that cannot be read is an error: opening
+    without it would show an old state of the journal as if it were the current one.
+    """
+    base = os.path.abspath(path)
+    shm_usable = os.path.exists(base + "-shm") and os.access(base + "-shm", os.R_OK)
+    directory_writable = os.access(os.path.dirname(base), os.W_OK | os.X_OK)
+    if shm_usable or directory_writable:
+        return _uri(base, "ro")
+    try:
+        log_size = os.path.getsize(base + "-wal")
+    except OSError:
+        log_size = 0
+    if log_size:
+        raise ReadOnlyError(
+            f"journal {base} has a write-ahead log ({base}-wal) that cannot be read where "
+            "it is (read-only, without its -shm file); open it once where it is writable"
+        )
+    return _uri(base, "ro") + "&immutable=1"
 
 
 def _create_private_file(path: str | os.PathLike[str]) -> None:
@@ -658,6 +709,7 @@ def open_keyed_connection(
     create: bool = False,
     check_same_thread: bool = False,
     check_salt: bool = True,
+    read_only: bool | None = None,
 ) -> CipherConnection:
     """Open a connection to an encrypted journal with an already derived key.
 
@@ -677,6 +729,9 @@ def open_keyed_connection(
             ``key.salt``. Pass False once the journal is open in this process (pooled and
             helper connections): closing a file descriptor of the journal releases every
             POSIX lock this process holds on it, including SQLite's own.
+        read_only: Open for reading only (every write fails with SQLITE_READONLY); None
+            decides by the file (`file_is_read_only`), so a journal on a read-only file or
+            file system opens for reading.
 
     Returns:
         An open ``sqlcipher3`` connection (typed as :data:`CipherConnection`).
@@ -693,6 +748,10 @@ def open_keyed_connection(
     shown = os.fspath(path)
     created = False
     if create:
+        read_only = False
+    elif read_only is None:
+        read_only = file_is_read_only(path)
+    if create:
         created = _prepare_new_file(path)
     elif check_salt:
         file_salt = read_journal_salt(path)
@@ -704,7 +763,12 @@ def open_keyed_connection(
 
     try:
         conn = _open_and_verify(
-            driver, path, key, create=create, check_same_thread=check_same_thread
+            driver,
+            path,
+            key,
+            create=create,
+            check_same_thread=check_same_thread,
+            read_only=read_only,
         )
     except BaseException:
         if created:
@@ -721,10 +785,12 @@ def _open_and_verify(
     *,
     create: bool,
     check_same_thread: bool,
+    read_only: bool = False,
 ) -> CipherConnection:
     shown = os.fspath(path)
+    uri = _read_only_uri(path) if read_only else _uri(path, "rwc" if create else "rw")
     conn: CipherConnection = driver.connect(
-        _uri(path, "rwc" if create else "rw"),
+        uri,
         uri=True,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=check_same_thread,
@@ -749,7 +815,7 @@ def _open_and_verify(
                 raise
             raise error from exc
         # Only now that the key is known to be right may anything write (WAL switch).
-        apply_sqlite_settings(conn)
+        apply_sqlite_settings(conn, read_only=read_only)
         if create:
             _check_salt_stored(path, key)
     except BaseException:

@@ -7,6 +7,7 @@
 
     with Journal.open("trades.db", passphrase) as journal: ...    # existing file
     with Journal.connect("postgresql+psycopg://...") as journal: ...  # server database
+    Journal.connect(url, create_schema=True).close()  # give a new database the schema
 
 An encrypted journal is ONE SQLCipher file (mode 0600) whose first 16 bytes are the salt of
 the passphrase's Argon2id key (`zorivest_infra.database.connection`). Opening it costs one
@@ -46,6 +47,8 @@ from zorivest_infra.journal.errors import (
     JournalClosedError,
     JournalExistsError,
     JournalNotFoundError,
+    NotAJournalDatabaseError,
+    SchemaMissingError,
     UnsupportedOperationError,
 )
 from zorivest_infra.journal.info import JournalInfo
@@ -59,6 +62,8 @@ __all__ = [
     "JournalExistsError",
     "JournalInfo",
     "JournalNotFoundError",
+    "NotAJournalDatabaseError",
+    "SchemaMissingError",
     "UnsupportedOperationError",
     "VerifyReport",
     "snapshot_path",
