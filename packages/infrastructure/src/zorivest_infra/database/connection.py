@@ -36,6 +36,7 @@ from zorivest_core.domain.errors import (
     EncryptionUnavailableError,
     InvalidPassphraseError,
     NotEncryptedError,
+    PassphraseChangedError,
     ReadOnlyError,
     StorageFullError,
     ValidationError,
@@ -64,6 +65,7 @@ __all__ = [
     "KdfParameters",
     "apply_sqlite_settings",
     "classify_open_error",
+    "committed_salt",
     "create_encrypted_connection",
     "derive_key",
     "file_is_read_only",
@@ -71,6 +73,8 @@ __all__ = [
     "key_for_new_journal",
     "new_salt",
     "open_keyed_connection",
+    "passphrase_changed",
+    "passphrase_changed_error",
     "read_file_head",
     "read_journal_salt",
     "require_sqlcipher",
@@ -362,6 +366,59 @@ def read_file_head(path: str | os.PathLike[str], length: int) -> tuple[bytes, in
     """
     with FileHold(path) as held:
         return held.read(length), held.size()
+
+
+_WAL_MAGICS: Final = (0x377F0682, 0x377F0683)
+_WAL_HEADER_LEN: Final = 32
+_WAL_FRAME_HEADER_LEN: Final = 24
+
+
+def committed_salt(path: str | os.PathLike[str]) -> bytes:
+    """The salt of the journal's newest committed page 1, looking into its write-ahead log.
+
+    After a re-key committed in the log but not yet checkpointed (another process held the
+    journal open), the main file still shows the old salt; the log's last committed frame
+    of page 1 carries the new one (page 1's first 16 bytes are in clear in every copy).
+    Frames of an older log generation (other salts) and of an uncommitted transaction are
+    ignored.
+    """
+    salt = read_file_head(path, SALT_LEN)[0]
+    try:
+        log = open(f"{os.fspath(path)}-wal", "rb")  # noqa: SIM115 - closed below
+    except OSError:
+        return salt
+    with log:
+        header = log.read(_WAL_HEADER_LEN)
+        if len(header) < _WAL_HEADER_LEN or int.from_bytes(header[:4], "big") not in _WAL_MAGICS:
+            return salt
+        page_size = int.from_bytes(header[8:12], "big")
+        generation = header[16:24]
+        offset, pending = _WAL_HEADER_LEN, None
+        while True:
+            frame = os.pread(log.fileno(), _WAL_FRAME_HEADER_LEN + SALT_LEN, offset)
+            if len(frame) < _WAL_FRAME_HEADER_LEN + SALT_LEN or frame[8:16] != generation:
+                return salt
+            if int.from_bytes(frame[:4], "big") == 1:
+                pending = frame[_WAL_FRAME_HEADER_LEN:]
+            if int.from_bytes(frame[4:8], "big") and pending is not None:  # a commit frame
+                salt, pending = pending, None
+            offset += _WAL_FRAME_HEADER_LEN + page_size
+
+
+def passphrase_changed(path: str | os.PathLike[str], key: JournalKey) -> bool:
+    """Whether the journal at `path` was re-keyed since `key` opened it (another salt)."""
+    try:
+        return committed_salt(path) != key.salt
+    except OSError:
+        return False
+
+
+def passphrase_changed_error(path: str | os.PathLike[str]) -> PassphraseChangedError:
+    return PassphraseChangedError(
+        f"the passphrase of journal {os.fspath(path)} was changed by another program while "
+        "this one had it open; the journal is fine: close it and open it again with the "
+        "new passphrase"
+    )
 
 
 def read_journal_salt(path: str | os.PathLike[str]) -> bytes:

@@ -23,6 +23,8 @@ from zorivest_infra.database.connection import (
     key_for_existing_journal,
     key_for_new_journal,
     open_keyed_connection,
+    passphrase_changed,
+    passphrase_changed_error,
 )
 from zorivest_infra.database.errors import access_error, corruption_error
 
@@ -101,6 +103,7 @@ def _corruption_raises_domain_error(
     path: str | None = None,
     keyed: bool = False,
     location: str | None = None,
+    key: JournalKey | None = None,
 ) -> None:
     """Make every statement of `engine` raise the domain's error for what is not the
     statement's fault: a damaged database (`CorruptJournalError`), a write refused as
@@ -118,6 +121,11 @@ def _corruption_raises_domain_error(
     def _translate_corruption(context: ExceptionContext) -> None:
         original = context.original_exception
         error = corruption_error(original, path=path, keyed=keyed)
+        # Pages that fail under a key that opened the journal: damage, or another process
+        # re-keyed it meanwhile (then the file's newest salt is another).
+        changed = error is not None and key is not None and path is not None
+        if changed and passphrase_changed(path or "", key):  # type: ignore[arg-type]
+            raise passphrase_changed_error(path or "")
         if error is None:
             options = context.connection.get_execution_options() if context.connection else {}
             error = access_error(
@@ -162,13 +170,18 @@ def engine_for_key(
     *,
     create: bool,
     read_only: bool = False,
+    check_salt: bool = True,
 ) -> Engine:
     """An engine whose pooled connections open `path` with an already derived key.
 
     The first connection is opened here, so a wrong key fails at once, and the pool reuses
     it. Later connections cost what a plain SQLite open costs: no KDF runs. With
     `read_only` every connection opens the file for reading only (a read-only file or file
-    system) and every write raises `ReadOnlyError`.
+    system) and every write raises `ReadOnlyError`. ``check_salt=False`` skips comparing
+    the file's header with the key's salt (right after a re-key committed only in the log).
+    A statement that meets pages the key cannot decrypt raises `PassphraseChangedError`
+    when the journal was re-keyed meanwhile (by another process), else
+    `CorruptJournalError`.
     """
     try:
         import sqlcipher3.dbapi2 as sqlcipher_dbapi
@@ -177,7 +190,9 @@ def engine_for_key(
             "sqlcipher3 is not installed; an encrypted journal cannot be opened"
         ) from error
     file_path = os.fspath(path)
-    first: Any = open_keyed_connection(file_path, key, create=create, read_only=read_only)
+    first: Any = open_keyed_connection(
+        file_path, key, create=create, read_only=read_only, check_salt=check_salt
+    )
 
     def connect() -> Any:
         nonlocal first
@@ -197,7 +212,7 @@ def engine_for_key(
         max_overflow=MAX_OVERFLOW,
     )
     _driver_owns_no_transactions(engine, read_only_file=read_only)
-    _corruption_raises_domain_error(engine, path=file_path, keyed=True)
+    _corruption_raises_domain_error(engine, path=file_path, keyed=True, key=key)
     return engine
 
 

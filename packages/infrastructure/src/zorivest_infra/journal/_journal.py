@@ -29,6 +29,8 @@ from zorivest_infra.database.connection import (
     file_is_read_only,
     key_for_existing_journal,
     key_for_new_journal,
+    passphrase_changed,
+    passphrase_changed_error,
     require_sqlcipher,
 )
 from zorivest_infra.database.descriptors import FileHold
@@ -594,7 +596,9 @@ class Journal:
         _log.info("changed the passphrase of journal %s", path)
 
     def _install_key(self, path: Path, key: JournalKey) -> None:
-        self._engine = engine_for_key(path, key, create=False)
+        # The key is known to be the journal's (this process just re-keyed it), while the
+        # main file may still show the old salt until the log is checkpointed.
+        self._engine = engine_for_key(path, key, create=False, check_salt=False)
         self._key = key
         self._cipher = ApiKeyCipher.from_journal_key(key)
         self._session_factory = self._make_session_factory()
@@ -614,7 +618,10 @@ class Journal:
             self._install_key(path, current)
             other.wipe()
         except BaseException:
-            _log.exception("journal %s could not be reopened after a failed re-key", path)
+            # The caller raises the re-key's own error; the details are for --debug logs.
+            _log.debug(
+                "journal %s could not be reopened after a failed re-key", path, exc_info=True
+            )
             self._closed = True
             old.wipe()
             new.wipe()
@@ -642,9 +649,14 @@ class Journal:
 
         Raises:
             JournalClosedError: The journal is closed.
+            PassphraseChangedError: Another process changed the passphrase meanwhile (the
+                journal is healthy; open it again with the new passphrase).
         """
         with self._lock:
             self._require_open()
+            key, path = self._key, self._path
+            if key is not None and path is not None and passphrase_changed(path, key):
+                raise passphrase_changed_error(path)
             return _verify_journal(self._engine, self._path, self._key)
 
     def info(self) -> JournalInfo:
