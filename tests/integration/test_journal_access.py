@@ -304,3 +304,38 @@ def test_sqlite_url_to_a_missing_file_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(SchemaMissingError):
         Journal.connect(f"sqlite:///{path}")
     assert not path.exists()
+
+
+def test_cli_busy_journal_has_its_own_exit_code_and_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from zorivest_infra.cli.app import app
+    from zorivest_infra.database import connection
+    from zorivest_infra.database.connection import (
+        key_for_existing_journal,
+        open_keyed_connection,
+    )
+
+    path = tmp_path / "j.zorivest"
+    Journal.create(path, PASSPHRASE, kdf=CHEAP).close()
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 0)
+    with key_for_existing_journal(path, PASSPHRASE) as key:
+        other = open_keyed_connection(path, key)
+    other.isolation_level = None
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
+        result = CliRunner().invoke(
+            app,
+            ["account", "add", str(path), "A1", "--name", "Main"],
+            env={"ZORIVEST_PASSPHRASE": PASSPHRASE},
+        )
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert result.exit_code == 13, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "another zorivest command is writing to this journal; try again" in lines[0]
+    assert "Traceback" not in result.output

@@ -1,7 +1,9 @@
 """Encrypted journal connections: Argon2id key derivation and keyed SQLCipher connections.
 
 An encrypted journal is ONE self-contained SQLCipher 4 file. Its first 16 bytes are the
-(plaintext) SQLCipher salt, and that same salt is the Argon2id salt of the passphrase. So:
+(plaintext) SQLCipher salt, and that same salt is the Argon2id salt of the passphrase; in
+format v1 it also records the Argon2id parameters (`journal_format`), so the key never
+depends on this process's `KDF_PARAMETERS`, which only apply to new journals. So:
 
 * opening costs one Argon2id run (:func:`key_for_existing_journal` reads the salt from the
   file), after which every connection is keyed with the raw 256-bit key

@@ -202,6 +202,8 @@ def _checkpoint_complete(path: Path, key: JournalKey) -> bool:
     other = open_keyed_connection(path, key, check_salt=False)
     try:
         busy, log_frames, checkpointed = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    except _driver_error():
+        return False  # a read-only journal cannot checkpoint: check a copy instead
     finally:
         other.close()
     # (0, -1, -1) outside WAL mode: the main file is all there is.
