@@ -123,9 +123,13 @@ def _corruption_raises_domain_error(
         error = corruption_error(original, path=path, keyed=keyed)
         # Pages that fail under a key that opened the journal: damage, or another process
         # re-keyed it meanwhile (then the file's newest salt is another).
-        changed = error is not None and key is not None and path is not None
-        if changed and passphrase_changed(path or "", key):  # type: ignore[arg-type]
-            raise passphrase_changed_error(path or "")
+        if (
+            error is not None
+            and key is not None
+            and path is not None
+            and passphrase_changed(path, key)
+        ):
+            raise passphrase_changed_error(path)
         if error is None:
             options = context.connection.get_execution_options() if context.connection else {}
             error = access_error(

@@ -625,6 +625,8 @@ class Journal:
             self._closed = True
             old.wipe()
             new.wipe()
+            if self._hold is not None:  # the engine was disposed before the re-key
+                self._hold.release()
 
     # -- checks and summary --------------------------------------------------------------
 
