@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Final
 
+SQLITE_BUSY: Final = 5
+SQLITE_LOCKED: Final = 6
+SQLITE_READONLY: Final = 8
 SQLITE_CORRUPT: Final = 11
 SQLITE_FULL: Final = 13
 SQLITE_NOTADB: Final = 26
