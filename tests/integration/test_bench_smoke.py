@@ -31,6 +31,7 @@ EXPECTED_ROWS = {
         "list thumbnails of 100 screenshots: bytes returned",
         "list thumbnails of 100 screenshots: bytes read from the file",
     ],
+    "startup": ["`zorivest --help`", "`zorivest info`"],
 }
 
 

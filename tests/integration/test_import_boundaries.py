@@ -51,7 +51,7 @@ def test_opening_a_journal_at_the_newest_revision_does_not_import_alembic_or_pil
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'journal.db'}"
-    with Journal.connect(url):  # creates it at the newest revision
+    with Journal.connect(url, create_schema=True):  # creates it at the newest revision
         pass
     code = (
         "from zorivest_infra.journal import Journal\n"
@@ -64,6 +64,9 @@ def test_opening_a_journal_at_the_newest_revision_does_not_import_alembic_or_pil
 
 def test_opening_an_empty_database_imports_alembic_to_migrate_it(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    code = f"from zorivest_infra.journal import Journal\nJournal.connect({url!r}).close()\n"
+    code = (
+        "from zorivest_infra.journal import Journal\n"
+        f"Journal.connect({url!r}, create_schema=True).close()\n"
+    )
     imported = _imported_after(code)
     assert "alembic" in imported  # the probe itself can tell the two cases apart

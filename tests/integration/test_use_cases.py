@@ -37,7 +37,7 @@ def new_uow(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewUnitO
         fake = FakeUnitOfWork()
         yield lambda: fake
         return
-    with Journal.connect(f"sqlite:///{tmp_path / 'journal.db'}") as journal:
+    with Journal.connect(f"sqlite:///{tmp_path / 'journal.db'}", create_schema=True) as journal:
         yield journal.unit_of_work
 
 
@@ -183,7 +183,7 @@ def test_upgrade_reports_what_opening_did_and_closes_the_journal() -> None:
 
 
 def _connect(url: str) -> Callable[[], AbstractContextManager[UpgradableJournal]]:
-    return lambda: Journal.connect(url)
+    return lambda: Journal.connect(url, create_schema=True)
 
 
 def test_upgrade_of_a_real_database_then_again_changes_nothing(tmp_path: Path) -> None:

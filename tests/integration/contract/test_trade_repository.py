@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import BASE_TIME, make_trade
@@ -575,15 +575,21 @@ def test_save_many_compares_repeats_within_the_input(repo: SqlAlchemyTradeReposi
     assert repo.get("R1") == make_trade("R1")
 
 
-def test_save_many_treats_an_old_null_commission_as_zero(
+def test_save_many_treats_a_null_realized_pnl_as_zero(
     repo: SqlAlchemyTradeRepository, session: Session
 ) -> None:
     row = trade_to_row(make_trade("NULLS"))
-    session.execute(insert(TradeModel).values({**row, "commission": None, "realized_pnl": None}))
+    session.execute(insert(TradeModel).values({**row, "realized_pnl": None}))
     stored = repo.get("NULLS")
-    assert stored == make_trade("NULLS", commission=0, realized_pnl=0)
-    result = repo.save_many([make_trade("NULLS", commission=0, realized_pnl=0)])
+    assert stored == make_trade("NULLS", realized_pnl=0)
+    result = repo.save_many([make_trade("NULLS", realized_pnl=0)])
     assert result.duplicates == ["NULLS"]
+
+
+def test_a_null_commission_is_refused_by_the_database(session: Session) -> None:
+    row = trade_to_row(make_trade("NULLS"))
+    with pytest.raises(IntegrityError):
+        session.execute(insert(TradeModel).values({**row, "commission": None}))
 
 
 def test_save_many_with_an_unknown_account_stores_nothing_of_that_call(
