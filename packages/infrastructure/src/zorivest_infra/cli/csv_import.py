@@ -34,6 +34,7 @@ from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.cli.errors import CliError, ExitCode
+from zorivest_infra.importers.times import localize
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -100,26 +101,6 @@ def parse_time(value: str, zone: ZoneInfo | None, *, field_name: str = "time") -
             field=field_name,
         )
     return localize(parsed, zone, field_name=field_name)
-
-
-def localize(naive: dt.datetime, zone: ZoneInfo, *, field_name: str = "time") -> dt.datetime:
-    """Place a naive wall-clock time in ``zone`` and return it in UTC, refusing guesses."""
-    first = naive.replace(tzinfo=zone, fold=0)
-    second = naive.replace(tzinfo=zone, fold=1)
-    first_utc = _to_utc(first, naive.isoformat(), field_name)
-    if first_utc.astimezone(zone).replace(tzinfo=None) != naive:
-        raise ValidationError(
-            f"{field_name}: {naive.isoformat()} does not exist in {zone.key} (the clocks "
-            "went forward); give the time with its UTC offset",
-            field=field_name,
-        )
-    if first.utcoffset() != second.utcoffset():
-        raise ValidationError(
-            f"{field_name}: {naive.isoformat()} happened twice in {zone.key} (the clocks "
-            "went back); give the time with its UTC offset",
-            field=field_name,
-        )
-    return first_utc
 
 
 def _to_utc(moment: dt.datetime, shown: str, field_name: str) -> dt.datetime:
@@ -302,8 +283,12 @@ def read_trades(
     zone: ZoneInfo | None = None,
     known_accounts: set[str] | None = None,
     summary: ImportSummary | None = None,
+    lines: list[int] | None = None,
 ) -> Iterator[Trade | Rejected]:
     """Yield a Trade for each valid row and a Rejected (line and reason) for each bad one.
+
+    When `lines` is given, the file line of each Trade is appended to it before the Trade
+    is yielded (so the consumer reads `lines[-1]`).
 
     Raises:
         CsvFileError: The file has no usable header, is not UTF-8 or not CSV.
@@ -323,9 +308,13 @@ def read_trades(
             if not row or all(not cell.strip() for cell in row):
                 continue
             try:
-                yield parser.trade(row)
+                trade = parser.trade(row)
             except ValidationError as error:
                 yield Rejected(line, str(error))
+            else:
+                if lines is not None:
+                    lines.append(line)
+                yield trade
     except UnicodeDecodeError as error:
         raise CsvFileError(
             f"{source}: is not UTF-8 text (undecodable byte near line {reader.line_num + 1}); "
