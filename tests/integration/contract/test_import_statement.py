@@ -29,6 +29,7 @@ from zorivest_core.application.use_cases.import_statement import (
 from zorivest_core.domain.errors import NotFoundError, ValidationError
 from zorivest_infra.database.unit_of_work import SqlAlchemyUnitOfWork
 from zorivest_infra.importers.ibkr_flex import IbkrFlexImporter
+from zorivest_infra.importers.ofx import OfxImporter
 
 FIXTURE: Final = Path(__file__).parents[2] / "fixtures" / "imports" / "ibkr-flex" / "trades.xml"
 NEW_YORK: Final = ZoneInfo("America/New_York")
@@ -201,3 +202,34 @@ def test_a_file_malformed_as_a_whole_writes_nothing(
 
     assert raw(session_factory, "SELECT COUNT(*) FROM trades") == [(0,)]
     assert raw(session_factory, "SELECT COUNT(*) FROM identifier_cache") == [(0,)]
+
+
+def test_ofx_bank_lines_are_stored_once_by_fitid(session_factory: sessionmaker[Session]) -> None:
+    data = (FIXTURE.parents[1] / "ofx" / "checking-v1.ofx").read_bytes()
+    with session_factory() as session:
+        add_account(session, "CHK-0042")
+        session.commit()
+
+    def importing() -> ImportSummary:
+        with SqlAlchemyUnitOfWork(session_factory) as uow:
+            items = OfxImporter().parse(io.BytesIO(data), ImportContext())
+            summary = import_statement(uow, items, format_name="ofx")
+            uow.commit()
+        return summary
+
+    first = importing()
+    again = importing()
+
+    assert (first.bank_inserted, first.bank_duplicates) == (4, 0)
+    assert (again.bank_inserted, again.bank_duplicates) == (0, 4)
+    rows = raw(
+        session_factory,
+        "SELECT account_id, reference_id, category, source FROM bank_transactions "
+        "ORDER BY reference_id",
+    )
+    assert rows == [
+        ("CHK-0042", "20240301-0001", "ach_credit", "ofx_import"),
+        ("CHK-0042", "20240305-0007", "card_purchase", "ofx_import"),
+        ("CHK-0042", "20240305-0008", "card_purchase", "ofx_import"),
+        ("CHK-0042", "20240315-0003", "transfer_out", "ofx_import"),
+    ]

@@ -124,8 +124,8 @@ def import_statement_command(
         if forced is not None:
             importer, how = forced, "chosen with --format"
         else:
-            importer, detection = importers.detect_format(head, source=shown)
-            how = f"detected: {detection.reason}"
+            importer, _ = importers.detect_format(head, source=shown)
+            how = "detected from its content"
         context = ImportContext(
             account_id=account, zone=timezone, delimiter=delimiter, source_name=shown
         )

@@ -59,7 +59,8 @@ _ALIASES: Final = {
     "levelofdetail": "levelOfDetail",
 }
 _REQUIRED: Final = ("buySell", "quantity", "tradePrice", "dateTime", "symbol")
-_RECORD_TYPES: Final = frozenset({"HEADER", "DATA", "BOF", "BOA", "BOS", "EOS", "EOA", "EOF"})
+_MARKERS: Final = frozenset({"BOF", "BOA", "BOS", "EOS", "EOA", "EOF"})
+_RECORD_TYPES: Final = frozenset({"HEADER", "DATA"}) | _MARKERS
 
 
 def _key(name: str) -> str:
@@ -113,8 +114,10 @@ class IbkrCsvImporter:
             for record in reader:
                 line = previous + 1
                 previous = reader.line_num
-                typed = bool(record) and record[0].strip().upper() in _RECORD_TYPES
-                cells = record[1:] if typed else record
+                kind = record[0].strip().upper() if record else ""
+                if kind in _MARKERS:
+                    continue  # begin/end-of-file, -account, -section lines
+                cells = record[1:] if kind in _RECORD_TYPES else record
                 if not cells or all(not cell.strip() for cell in cells):
                     continue
                 names = _header(cells)

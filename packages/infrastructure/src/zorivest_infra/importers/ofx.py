@@ -5,9 +5,10 @@ statements (`STMTRS`, `CCSTMTRS`: `STMTTRN` with TRNTYPE, DTPOSTED, TRNAMT, FITI
 NAME/MEMO) and investment statements (`INVSTMTRS`: BUYSTOCK/SELLSTOCK/BUYOPT/SELLOPT/
 BUYMF/SELLMF/BUYDEBT/SELLDEBT/BUYOTHER/SELLOTHER, securities resolved through `SECLIST`).
 
-- Bank lines become bank transactions, idempotent by FITID (unique per account by the
-  specification): the dedup key hashes account + FITID; a line without FITID falls back
-  to the content hash with its occurrence number (`compute_dedup_hash`).
+- Bank lines become bank transactions, idempotent by FITID (required, and unique per
+  account, by the specification): the dedup key hashes the file's account id + FITID, so
+  a corrected line re-sent with the same FITID is not stored twice. (`ofxtools` refuses a
+  STMTTRN without FITID, naming it, so the content hash is never needed here.)
 - Trades: exec_id `OFX-<ACCTID>-<FITID>` (FITIDs are unique only per account); quantity
   = |UNITS| (OFX signs units: negative when sold), side from the aggregate (BUY*/SELL*);
   COMMISSION paid is stored positive; FEES and TAXES go to the ledger (`other`,
@@ -25,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, BinaryIO, Final
@@ -46,7 +46,6 @@ from zorivest_core.application.importing import (
     RowRejection,
     provisional_account,
 )
-from zorivest_core.domain.bank import compute_dedup_hash
 from zorivest_core.domain.entities import BankTransaction, Trade
 from zorivest_core.domain.enums import (
     AssetClass,
@@ -126,9 +125,10 @@ class OfxImporter:
         for statement in document.statements:
             account = statement.account
             account_id = str(account.acctid)
-            if hasattr(statement, "banktranlist"):
+            kind = type(statement).__name__
+            if kind in {"STMTRS", "CCSTMTRS"}:
                 yield from _bank_lines(statement, account_id, text, context)
-            elif hasattr(statement, "invtranlist"):
+            elif kind == "INVSTMTRS":
                 currency = str(statement.curdef)
                 yield from _trades(
                     statement,
@@ -159,7 +159,6 @@ def _line_of(text: str, fitid: str | None) -> int:
 def _bank_lines(
     statement: Any, account_id: str, text: str, context: ImportContext
 ) -> Iterator[ParsedItem]:
-    occurrences: Counter[str] = Counter()
     for line_item in statement.banktranlist or ():
         fitid = str(line_item.fitid or "").strip()
         line = _line_of(text, fitid)
@@ -167,16 +166,9 @@ def _bank_lines(
             description = _description(line_item)
             amount = Decimal(line_item.trnamt)
             posted: dt.datetime = line_item.dtposted
-            if fitid:
-                dedup = hashlib.blake2b(
-                    f"ofx-fitid\x00{account_id}\x00{fitid}".encode(), digest_size=16
-                ).hexdigest()
-            else:
-                content = compute_dedup_hash(account_id, posted, amount, description)
-                dedup = compute_dedup_hash(
-                    account_id, posted, amount, description, occurrence=occurrences[content]
-                )
-                occurrences[content] += 1
+            dedup = hashlib.blake2b(
+                f"ofx-fitid\x00{account_id}\x00{fitid}".encode(), digest_size=16
+            ).hexdigest()
             category = _CATEGORIES.get(str(line_item.trntype))
             if category is None and str(line_item.trntype) == "XFER":
                 category = (
