@@ -50,7 +50,7 @@ from zorivest_core.domain.enums import (
     TradeAction,
 )
 from zorivest_core.domain.errors import ValidationError
-from zorivest_infra.importers.times import localize
+from zorivest_infra.importers.times import localize_cached
 
 ASSET_CLASSES: Final = {
     "STK": AssetClass.STOCK,
@@ -207,7 +207,7 @@ def _decimal(row: Mapping[str, str], name: str) -> Decimal:
 
 
 def _optional_decimal(row: Mapping[str, str], name: str) -> Decimal | None:
-    text = row.get(name, "").strip().replace(",", "")
+    text = row.get(name, "").strip()
     if not text:
         return None
     try:
@@ -261,4 +261,4 @@ def _time(text: str, zone: ZoneInfo) -> dt.datetime:
         )
     except ValueError:
         raise RowError(f"dateTime: not a valid date and time (got {text!r})") from None
-    return localize(naive, zone, field_name="dateTime")
+    return localize_cached(naive, zone, field_name="dateTime")
