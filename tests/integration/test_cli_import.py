@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
@@ -113,3 +115,32 @@ def test_an_unknown_format_name_lists_the_formats(cli: Cli, journal: Path) -> No
     result = cli("import", journal, FLEX, "--format", "schwabb")
     assert result.exit_code == ExitCode.NOT_FOUND
     assert "the formats are: ibkr-flex, ibkr-csv, ofx" in one_error_line(result)
+
+
+@pytest.mark.postgres
+def test_a_flex_statement_imports_into_a_server_database(cli: Cli) -> None:
+    from sqlalchemy import create_engine, text
+
+    from tests.pg import private_schema, url_in_schema
+
+    with private_schema("zci") as (url, schema):
+        server = url_in_schema(url, schema)
+        ok(cli("account", "add", "--url", server, "U1234567", "--name", "IBKR", passphrase=None))
+        first = ok(cli("import", "--url", server, FLEX, *NY, passphrase=None))
+        again = ok(cli("import", "--url", server, FLEX, *NY, passphrase=None))
+        assert summary_counts(first.stdout)["inserted"] == 16
+        assert summary_counts(again.stdout)["duplicates"] == 16
+        engine = create_engine(server)
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    text(
+                        "SELECT multiplier, strike, expiry, option_right FROM trades "
+                        "WHERE exec_id = 'IBKR-T501000016'"
+                    )
+                ).all()
+        finally:
+            engine.dispose()
+        assert [tuple(row) for row in rows] == [
+            (Decimal("100.0000000000"), Decimal("175.0000000000"), dt.date(2024, 4, 19), "C")
+        ]
