@@ -109,3 +109,20 @@ def test_a_one_gigabyte_line_is_refused_in_bounded_memory() -> None:
     with pytest.raises(ValidationError, match="line 1 is longer than 1024 KiB"):
         list(IbkrCsvImporter().parse(io.BufferedReader(stream), CONTEXT))
     assert stream.read_bytes < 4 * 2**20
+
+
+def test_a_semicolon_file_is_sniffed_or_forced() -> None:
+    lines = FIXTURE.read_text(encoding="utf-8").splitlines()[1:3]
+    semicolons = "\n".join(line.replace('","', '";"') for line in lines).encode()
+    (sniffed,) = parse(semicolons)
+    assert isinstance(sniffed, ParsedExecution)
+    assert sniffed.trade.price == Decimal(170)
+    forced = list(
+        IbkrCsvImporter().parse(
+            io.BytesIO(semicolons.replace(b'";"', b'"|"')),
+            ImportContext(zone=CONTEXT.zone, delimiter="|", source_name="x.csv"),
+        )
+    )
+    assert [(type(item), item.line) for item in forced] == [(ParsedExecution, 2)]
+    importer, _ = detect_format(semicolons)
+    assert importer.name == "ibkr-csv"

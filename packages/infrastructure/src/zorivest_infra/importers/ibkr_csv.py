@@ -12,6 +12,7 @@ exactly as in `ibkr-flex` (see `ibkr_rows`).
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator
 from typing import BinaryIO, Final
 
@@ -63,6 +64,17 @@ _MARKERS: Final = frozenset({"BOF", "BOA", "BOS", "EOS", "EOA", "EOF"})
 _RECORD_TYPES: Final = frozenset({"HEADER", "DATA"}) | _MARKERS
 
 
+def _sniff_delimiter(line: str) -> str:
+    """The delimiter of a header line: the most frequent of comma, tab, semicolon, pipe.
+
+    IBKR writes commas; a file re-saved by a spreadsheet in a decimal-comma locale has
+    semicolons. (csv.Sniffer guesses from quoting patterns and was wrong on one-line
+    samples of quoted headers.)
+    """
+    counts = {delimiter: line.count(delimiter) for delimiter in (",", "\t", ";", "|")}
+    return max(counts, key=lambda delimiter: counts[delimiter])
+
+
 def _key(name: str) -> str:
     return name.strip().lower().replace("/", "").replace(" ", "").replace("_", "")
 
@@ -88,7 +100,7 @@ class IbkrCsvImporter:
     def detect(self, sample: bytes) -> Detection:
         text = sample.decode("utf-8", errors="replace").lstrip("\ufeff")
         for line in text.splitlines()[:20]:
-            cells = next(csv.reader([line]), [])
+            cells = next(csv.reader([line], delimiter=_sniff_delimiter(line)), [])
             if cells and cells[0].strip().upper() in _RECORD_TYPES:
                 cells = cells[1:]
             keys = {_key(cell) for cell in cells}
@@ -107,7 +119,10 @@ class IbkrCsvImporter:
         if zone is None:
             raise missing_zone_error(context.source_name)
         source = context.source_name
-        reader = csv.reader(bounded_lines(stream, source=source))
+        lines = bounded_lines(stream, source=source)
+        first = next(lines, "")
+        delimiter = context.delimiter or _sniff_delimiter(first)
+        reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
         header: list[str | None] | None = None
         previous = 0
         try:
