@@ -125,6 +125,7 @@ def test_a_flex_statement_imports_into_a_server_database(cli: Cli) -> None:
 
     with private_schema("zci") as (url, schema):
         server = url_in_schema(url, schema)
+        ok(cli("init", "--url", server, passphrase=None))
         ok(cli("account", "add", "--url", server, "U1234567", "--name", "IBKR", passphrase=None))
         first = ok(cli("import", "--url", server, FLEX, *NY, passphrase=None))
         again = ok(cli("import", "--url", server, FLEX, *NY, passphrase=None))
