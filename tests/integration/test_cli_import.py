@@ -79,6 +79,7 @@ def test_formats_are_listed(cli: Cli) -> None:
     result = ok(cli("import", "--formats", passphrase=None))
     names = [line.split()[0] for line in result.stdout.splitlines()]
     assert names[:4] == ["ibkr-flex", "ibkr-csv", "ofx", "generic"]
+    assert all(len(line) <= 80 for line in result.stdout.splitlines()), result.stdout
 
 
 def test_a_semicolon_file_gets_a_delimiter_hint(cli: Cli, journal: Path, tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ class GenericCsvImporter:
 
     @property
     def description(self) -> str:
-        return "Zorivest CSV: exec_id, time, instrument, action, quantity, price, ..."
+        return "Zorivest CSV: exec_id, time, instrument, action, quantity, price"
 
     def detect(self, sample: bytes) -> Detection:
         text = sample.decode("utf-8", errors="replace").lstrip("\ufeff")

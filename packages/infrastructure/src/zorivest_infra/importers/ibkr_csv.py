@@ -95,7 +95,7 @@ class IbkrCsvImporter:
 
     @property
     def description(self) -> str:
-        return "Interactive Brokers Flex Query, CSV (Trades, level of detail Execution)"
+        return "Interactive Brokers Flex Query as CSV (Trades, Execution level)"
 
     def detect(self, sample: bytes) -> Detection:
         text = sample.decode("utf-8", errors="replace").lstrip("\ufeff")

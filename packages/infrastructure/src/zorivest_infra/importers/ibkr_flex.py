@@ -27,7 +27,7 @@ class IbkrFlexImporter:
 
     @property
     def description(self) -> str:
-        return "Interactive Brokers Flex Query, XML (Trades, level of detail Execution)"
+        return "Interactive Brokers Flex Query as XML (Trades, Execution level)"
 
     def detect(self, sample: bytes) -> Detection:
         head = sample.lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -95,7 +95,7 @@ class OfxImporter:
 
     @property
     def description(self) -> str:
-        return "OFX/QFX statements (bank lines, investment buys/sells), 1.x and 2.x"
+        return "OFX/QFX 1.x and 2.x: bank lines, investment buys and sells"
 
     def detect(self, sample: bytes) -> Detection:
         head = sample.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096].upper()
