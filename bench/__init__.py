@@ -25,6 +25,8 @@ WORKLOAD_NAMES: tuple[str, ...] = (
     "open_pool",
     "image_save",
     "image_list",
+    "flex_import",
+    "flex_import_rss",
     "startup",
 )
 """The workloads, in the order they run and are printed (``--only`` takes these names)."""

@@ -156,7 +156,6 @@ def test_round_trip_init_import_trades_attach_thumbnail_verify_backup_passwd(
         "account_id": "ACC1",
         "commission": "1",
         "realized_pnl": "0",
-        # A plain CSV row says nothing about the instrument (revision 0002's columns).
         "asset_class": None,
         "multiplier": None,
         "underlying": None,

@@ -19,7 +19,7 @@ COMMANDS: Final = {
     "init": "zorivest_infra.cli.commands:init",
     "encrypt": "zorivest_infra.cli.commands:encrypt",
     "account": "zorivest_infra.cli.account_app:account_app",
-    "import": "zorivest_infra.cli.commands:import_trades",
+    "import": "zorivest_infra.cli.import_commands:import_statement_command",
     "trades": "zorivest_infra.cli.commands:trades",
     "attach": "zorivest_infra.cli.commands:attach",
     "images": "zorivest_infra.cli.commands:images",
