@@ -90,7 +90,7 @@ CHECKS: dict[str, tuple[tuple[str, str], ...]] = {
         ("holding_period_seconds_not_negative", "holding_period_seconds >= 0"),
     ),
     "identifier_cache": (
-        ("id_type_known", "id_type IN ('cusip', 'isin', 'sedol', 'figi')"),
+        ("id_type_known", "id_type IN ('cusip', 'isin', 'sedol', 'figi', 'conid')"),
         ("confidence_not_negative", "confidence >= 0"),
     ),
     "transaction_ledger": (
