@@ -38,10 +38,10 @@ from zorivest_core.domain.errors import (
     EncryptionUnavailableError,
     InvalidPassphraseError,
     NotEncryptedError,
-    StorageFullError,
     ValidationError,
     ZorivestError,
 )
+from zorivest_infra.disk_space import has_room, storage_full
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -87,6 +87,7 @@ _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 # Primary SQLite result codes (extended codes carry them in the low byte).
 _SQLITE_CORRUPT: Final = 11
 _SQLITE_FULL: Final = 13
+_SQLITE_IOERR: Final = 10
 _SQLITE_NOTADB: Final = 26
 
 _ENCRYPT_HINT: Final = (
@@ -450,6 +451,8 @@ def _error_code(exc: BaseException) -> int | None:
         return _SQLITE_CORRUPT
     if "database or disk is full" in text:
         return _SQLITE_FULL
+    if "disk I/O error" in text:
+        return _SQLITE_IOERR
     return None
 
 
@@ -479,8 +482,8 @@ def classify_open_error(
     :class:`NotEncryptedError`, a file that cannot be a journal :class:`CorruptJournalError`,
     a plausible encrypted file :class:`InvalidPassphraseError` (with ``keyed=False``, i.e. a
     plain ``sqlite3`` connection, the message says the file is encrypted instead).
-    ``SQLITE_CORRUPT`` gives :class:`CorruptJournalError`, ``SQLITE_FULL``
-    :class:`StorageFullError`.
+    ``SQLITE_CORRUPT`` gives :class:`CorruptJournalError`, ``SQLITE_FULL`` (and an I/O
+    error while the file's disk is nearly full) :class:`StorageFullError`.
 
     Args:
         exc: The driver exception.
@@ -499,8 +502,13 @@ def classify_open_error(
             f"journal {shown} is damaged (database disk image is malformed); "
             "run verify or restore a backup"
         )
-    if code == _SQLITE_FULL:
-        return StorageFullError(f"no space left for {shown}; the write was rolled back")
+    if code == _SQLITE_FULL or (code == _SQLITE_IOERR and not has_room(Path(shown))):
+        # A full disk also shows as an I/O error (the -shm or -wal file cannot grow).
+        return storage_full(
+            Path(os.path.abspath(shown)),
+            "the journal",
+            step="nothing was written; free some space on that disk and retry",
+        )
     return None
 
 
@@ -776,7 +784,13 @@ def _open_and_verify(
                 raise
             raise error from exc
         # Only now that the key is known to be right may anything write (WAL switch).
-        apply_sqlite_settings(conn)
+        try:
+            apply_sqlite_settings(conn)
+        except _driver_error(driver) as exc:  # e.g. no room for the log on a full disk
+            settings_error = classify_open_error(exc, path)
+            if settings_error is None:
+                raise
+            raise settings_error from exc
         if create:
             _check_salt_stored(path, key)
     except BaseException:

@@ -18,10 +18,16 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from sqlalchemy import Engine
 
-from zorivest_core.domain.errors import ConflictError, CorruptJournalError, ZorivestError
+from zorivest_core.domain.errors import (
+    ConflictError,
+    CorruptJournalError,
+    StorageFullError,
+    ZorivestError,
+)
 from zorivest_infra.database.connection import (
     CipherConnection,
     JournalKey,
@@ -29,10 +35,19 @@ from zorivest_infra.database.connection import (
     open_keyed_connection,
     read_journal_salt,
 )
+from zorivest_infra.disk_space import is_out_of_space, require_space, storage_full
 from zorivest_infra.journal.wal import _settle_wal
 from zorivest_infra.secrets import ApiKeyCipher, ApiKeyDecryptionError
 
 _log = logging.getLogger("zorivest_infra.journal")  # one logger for the whole package
+
+_WHAT: Final = "re-encrypting the journal"
+_NOT_CHANGED: Final = (
+    "the passphrase was NOT changed: the old passphrase still opens the journal; free "
+    "some space on that disk and retry"
+)
+# Room for the log's header and the API-key updates beyond the rewritten pages.
+_MARGIN_PAGES: Final = 16
 
 
 class RekeyCommittedError(ConflictError):
@@ -65,18 +80,24 @@ def _rekey(
     try:
         conn.isolation_level = None
         _checkpoint(conn, path)
+        # Every page is rewritten into the log before the commit: about the journal's size.
+        needed = _journal_bytes(conn)
+        require_space(path, needed, _WHAT, step=_NOT_CHANGED)
         conn.execute("BEGIN IMMEDIATE")
         try:
             _reencrypt_api_keys(conn, old, new)
             _run_rekey(conn, path, new)
-            progress.committed = True  # SQLCipher committed the rewrite with the pragma
-            # SQLCipher commits the rewrite itself; this ends the (now empty) transaction.
+            # The rewrite commits with this COMMIT (or already did, with the pragma); only
+            # once it has returned is the new key the journal's key.
             if conn.in_transaction:
                 conn.execute("COMMIT")
-        except BaseException:
+            progress.committed = True
+        except BaseException as error:
             if conn.in_transaction:
                 with contextlib.suppress(Exception):
                     conn.execute("ROLLBACK")
+            if _out_of_space(error, path):
+                raise storage_full(path, _WHAT, needed=needed, step=_NOT_CHANGED) from error
             raise
         try:
             _checkpoint(conn, path)
@@ -94,6 +115,18 @@ def _rekey(
             f"journal {path} was re-keyed but its header still shows the old salt: another "
             "process has it open; close it there, then open the journal with the NEW passphrase"
         )
+
+
+def _journal_bytes(conn: CipherConnection) -> int:
+    pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    return (pages + _MARGIN_PAGES) * page_size
+
+
+def _out_of_space(error: BaseException, path: Path) -> bool:
+    if isinstance(error, StorageFullError):
+        return True
+    return not isinstance(error, ZorivestError) and is_out_of_space(error, path)
 
 
 def _checkpoint(conn: CipherConnection, path: Path) -> None:
