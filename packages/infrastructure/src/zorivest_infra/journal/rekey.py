@@ -139,21 +139,21 @@ def _checkpoint(conn: CipherConnection, path: Path) -> None:
 
 
 def _run_rekey(conn: CipherConnection, path: Path, new: JournalKey) -> None:
-    """``PRAGMA rekey`` with the new 96-hex literal, leaking the literal nowhere.
+    """SQLCipher's re-key (``PRAGMA rekey``) to the new 96-hex literal, leaking it nowhere.
 
-    A driver error is replaced by one without context (SQLite's messages can quote the
-    statement), and the statement text is dropped before leaving the frame.
+    The literal goes to ``reset_key`` in a mutable buffer zeroed right after; a driver
+    error is replaced by one without context.
     """
-    statement = f'PRAGMA rekey = "{new.pragma_literal(include_salt=True)}"'
+    literal = new.literal_buffer(include_salt=True)
     error: ZorivestError | None = None
     try:
-        conn.execute(statement)
-    except Exception as exc:  # any driver error; its message may quote key text
+        conn.reset_key(literal)  # type: ignore[attr-defined]  # sqlcipher3's extension
+    except Exception as exc:  # any driver error; never let it carry the key
         error = classify_open_error(exc, path) or CorruptJournalError(
             f"SQLCipher could not re-key journal {path}; the old passphrase still opens it"
         )
     finally:
-        del statement
+        literal[:] = bytes(len(literal))
     if error is not None:
         raise error
 
