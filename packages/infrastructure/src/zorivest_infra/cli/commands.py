@@ -741,18 +741,40 @@ def verify(
 
     Exits with 1 when a problem is found.
     """
+    from zorivest_core.domain.errors import CorruptJournalError
+    from zorivest_infra.cli.errors import debug_enabled
+    from zorivest_infra.journal.verify import summarise_problems
+
     target, _ = resolve(journal, url, [], [])
-    with open_journal(target, passphrase_file) as opened:
-        result = opened.verify()
+    try:
+        with open_journal(target, passphrase_file) as opened:
+            result = opened.verify()
+    except CorruptJournalError as error:
+        # Damage that keeps the journal from opening is what verify is asked to find.
+        typer.echo(f"problem: {error}".replace("; run verify or restore a backup", ""))
+        raise CliError(
+            f"{target.shown} is damaged and does not open; restore a backup",
+            ExitCode.ERROR,
+        ) from error
     if result.ok:
         checks = ", ".join(name for name, passed in result.checks.items() if passed)
         _say(f"OK: {target.shown} passed every check ({checks}).")
         return
-    for problem in result.problems:
-        typer.echo(f"problem: {problem}")
+    for line in summarise_problems(result.problems):
+        typer.echo(f"problem: {line}")
+    if debug_enabled():
+        for problem in result.problems:
+            typer.echo(f"  sqlite: {problem}", err=True)
+    damaged = [p for p in result.problems if ": could not complete" not in p]
+    if not damaged:
+        raise CliError(
+            f"verify could not finish every check of {target.shown}; nothing damaged was "
+            "found (see above for what stopped it)",
+            ExitCode.ERROR,
+        )
     raise CliError(
-        f"{target.shown} has {len(result.problems)} problem(s); restore a backup if data "
-        "is damaged",
+        f"{target.shown} is damaged; restore a backup (add --debug before verify for "
+        "SQLite's own report)",
         ExitCode.ERROR,
     )
 

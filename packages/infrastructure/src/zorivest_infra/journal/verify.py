@@ -11,6 +11,7 @@ nothing is ever repaired.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -271,3 +272,55 @@ def _foreign_key_check(conn: Any) -> list[str]:
         f"foreign_key_check: {table} row {rowid} references a missing row of {parent}"
         for table, rowid, parent, _fkid in rows
     ]
+
+
+_MAX_LISTED: Final = 8
+
+
+def summarise_problems(problems: list[str]) -> list[str]:
+    """A short list of what is damaged, for people: one line per kind of damage.
+
+    SQLite's own lines (one per broken cell or index entry, often hundreds) are folded
+    into counts with the pages or tables concerned; `VerifyReport.problems` keeps them all.
+    """
+    by_check: dict[str, list[str]] = {}
+    for problem in problems:
+        name, _, detail = problem.partition(": ")
+        by_check.setdefault(name, []).append(detail)
+    lines: list[str] = []
+    for name, details in by_check.items():
+        incomplete = [detail for detail in details if detail.startswith("could not complete")]
+        lines.extend(f"{name}: {detail}" for detail in incomplete[:1])
+        found = [
+            line.strip()
+            for detail in details
+            if detail not in incomplete
+            for line in detail.splitlines()
+            if line.strip() and not line.startswith("***")
+        ]
+        if found:
+            lines.append(_summary_line(name, found))
+    return lines
+
+
+def _summary_line(name: str, details: list[str]) -> str:
+    pages = sorted({int(number) for d in details for number in re.findall(r"[Pp]age (\d+)", d)})
+    where = f" (pages {_listed(pages)})" if pages else ""
+    if name == "cipher_integrity_check":
+        count = len(pages) or len(details)
+        return f"{count} page(s) fail authentication: damaged or altered on disk{where}"
+    if name == "integrity_check":
+        return f"{len(details)} problem(s) in the structure of tables or indexes{where}"
+    if name == "foreign_key_check":
+        tables = sorted({d.split(" row ", 1)[0] for d in details if " row " in d})
+        named = f" (in {', '.join(tables)})" if tables else ""
+        return f"{len(details)} row(s) refer to rows that do not exist{named}"
+    if name == "open":
+        return f"the journal does not open: {details[0]}"
+    more = f" and {len(details) - 1} more" if len(details) > 1 else ""
+    return f"{name}: {details[0]}{more}"
+
+
+def _listed(numbers: list[int]) -> str:
+    shown = ", ".join(str(number) for number in numbers[:_MAX_LISTED])
+    return shown + (f" and {len(numbers) - _MAX_LISTED} more" if len(numbers) > _MAX_LISTED else "")
