@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -279,3 +282,80 @@ def test_attach_on_a_nearly_full_disk_speaks_user_language(tmp_path: Path, fast_
         assert "nothing of this command was saved" in line, line
         assert "rollback()" not in line, line
         assert "commit()" not in line, line
+
+
+def test_verify_without_room_for_its_copy_never_advises_a_restore(
+    tmp_path: Path, fast_kdf: None
+) -> None:
+    with tiny_disk(tmp_path, 4 * 1024 * 1024) as disk:
+        path = disk / "journal.zorivest"
+        with Journal.create(path, PASSPHRASE) as journal:
+            _fill_journal(journal, 1_000)
+            with journal.unit_of_work(read_only=True) as reader:
+                reader.trades.count()  # holds a snapshot: the log cannot be checkpointed
+                with journal.unit_of_work() as writer:
+                    writer.trades.save(
+                        Trade(
+                            "LATE",
+                            BASE_TIME,
+                            "LATE",
+                            TradeAction.SLD,
+                            Decimal(1),
+                            Decimal(2),
+                            "DISK",
+                        )
+                    )
+                    writer.commit()
+                fill(disk, leave=0)
+                result = _run("verify", path)
+        assert result.exit_code == 10, result.output
+        line = _one_error_line(result)
+        assert "restore" not in result.output
+        assert "nothing damaged was found" in line
+        assert "not enough space for verify's temporary copy" in result.output
+
+
+KILLED_BACKUP = """
+import sys
+from zorivest_infra.database import connection
+connection.KDF_PARAMETERS = connection.KdfParameters(
+    time_cost=1, memory_cost_kib=1024, parallelism=1, hash_len=32
+)
+from zorivest_infra.journal import Journal, copies
+
+original = copies._backup_without_log
+
+
+def stop_half_way(source, temporary, key):
+    original(source, temporary, key)
+    sys.stdout.write("copied\\n")
+    sys.stdout.flush()
+    sys.stdin.readline()  # wait here until killed
+
+
+copies._backup_without_log = stop_half_way
+with Journal.open(sys.argv[1], sys.argv[2]) as journal:
+    journal.backup(sys.argv[3])
+"""
+
+
+def test_leftovers_of_a_backup_killed_half_way_are_removed_by_the_next(
+    journal_file: Path, tmp_path: Path
+) -> None:
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_BACKUP, journal_file, PASSPHRASE, backups / "b.zorivest"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == b"copied\n"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    leftovers = entries(backups)
+    assert leftovers, "the killed backup left nothing to clean up"
+    assert all(name.startswith(".b.zorivest.partial-") for name in leftovers), leftovers
+    result = _run("backup", journal_file, backups / "next.zorivest")
+    assert result.exit_code == 0, result.output
+    assert entries(backups) == ["next.zorivest"]

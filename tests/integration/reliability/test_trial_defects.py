@@ -8,16 +8,19 @@ imported ids and names.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from tests.factories import make_account, make_trade
 from tests.integration.contract._rows import add_account
 from zorivest_core.domain.entities import BrokerConfig
 from zorivest_core.domain.errors import ValidationError
 from zorivest_core.domain.settings import decode_setting, encode_setting
+from zorivest_infra.cli import app
 from zorivest_infra.database.repositories import (
     SqlAlchemySettingsRepository,
     SqlAlchemyTradeRepository,
@@ -117,3 +120,27 @@ def test_notes_keep_tabs_and_line_breaks_but_refuse_escapes() -> None:
 def test_ordinary_text_with_quotes_and_unicode_is_still_accepted() -> None:
     assert make_account("IBKR-MARGIN", name="Main — Brokers ✓").name == "Main — Brokers ✓"
     assert make_trade("E-ß-1", instrument="ES 03-24 'Q'").instrument == "ES 03-24 'Q'"
+
+
+def test_an_import_rejects_rows_with_control_characters_naming_line_and_field(
+    tmp_path: Path, fast_kdf: None
+) -> None:
+    journal = tmp_path / "journal.zorivest"
+    environment: dict[str, str | None] = {"ZORIVEST_PASSPHRASE": "import passphrase 1"}
+    runner = CliRunner()
+    for args in (["init", journal], ["account", "add", journal, "ACC1", "--name", "Main"]):
+        assert runner.invoke(app, [str(a) for a in args], env=environment).exit_code == 0
+    csv = tmp_path / "executions.csv"
+    csv.write_text(
+        "exec_id,time,instrument,action,quantity,price,account_id\n"
+        "GOOD-1,2024-03-08T09:30:00-05:00,AAPL,BOT,10,189.25,ACC1\n"
+        f"BAD{OSC52},2024-03-08T09:31:00-05:00,AAPL,BOT,10,189.25,ACC1\n"
+        "BAD-2,2024-03-08T09:32:00-05:00,AA\x1b[2JPL,BOT,10,189.25,ACC1\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["import", str(journal), str(csv)], env=environment)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "\x07" not in result.output
+    assert "line 3: exec_id: must not contain control characters" in result.output
+    assert "line 4: instrument: must not contain control characters" in result.output

@@ -767,10 +767,11 @@ def verify(
             typer.echo(f"  sqlite: {problem}", err=True)
     damaged = [p for p in result.problems if ": could not complete" not in p]
     if not damaged:
+        short_of_space = any("not enough space" in p for p in result.problems)
         raise CliError(
             f"verify could not finish every check of {target.shown}; nothing damaged was "
             "found (see above for what stopped it)",
-            ExitCode.ERROR,
+            ExitCode.STORAGE_FULL if short_of_space else ExitCode.ERROR,
         )
     raise CliError(
         f"{target.shown} is damaged; restore a backup (add --debug before verify for "

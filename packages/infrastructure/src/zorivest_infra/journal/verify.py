@@ -26,6 +26,7 @@ from zorivest_core.domain.errors import (
     CorruptJournalError,
     InvalidPassphraseError,
     SchemaVersionError,
+    StorageFullError,
     ZorivestError,
 )
 from zorivest_infra.database import migrations
@@ -35,6 +36,7 @@ from zorivest_infra.database.connection import (
     held_descriptor,
     open_keyed_connection,
 )
+from zorivest_infra.disk_space import is_out_of_space, require_space, storage_full
 from zorivest_infra.journal.driver import _driver_error
 from zorivest_infra.journal.files import (
     _create_private_file,
@@ -43,6 +45,10 @@ from zorivest_infra.journal.files import (
 )
 
 _COPY_CHUNK: Final = 1 << 20
+_NOT_CHECKED: Final = (
+    "the cipher check could not run (nothing was found damaged); free some space on that "
+    "disk and run verify again"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +209,10 @@ def _checkpoint_complete(path: Path, key: JournalKey) -> bool:
     other = open_keyed_connection(path, key, check_salt=False)
     try:
         busy, log_frames, checkpointed = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    except _driver_error() as error:
+        if not is_out_of_space(error, path):
+            raise
+        return False  # the main file cannot grow now; the copy (if it fits) is checked
     finally:
         other.close()
     # (0, -1, -1) outside WAL mode: the main file is all there is.
@@ -215,6 +225,19 @@ def _cipher_check_copy(path: Path, key: JournalKey) -> list[tuple[str]]:
     Call it while holding a read transaction on the journal (see `_cipher_check`).
     """
     scratch = path.with_name(f".{path.name}.verify-{os.urandom(6).hex()}")
+    needed = _file_size(path) + _file_size(Path(f"{path}-wal"))
+    require_space(path, needed, "verify's temporary copy of", step=_NOT_CHECKED)
+    try:
+        return _checked_copy(path, key, scratch)
+    except (OSError, StorageFullError) as error:
+        if isinstance(error, OSError) and not is_out_of_space(error, path):
+            raise
+        raise storage_full(
+            path, "verify's temporary copy of", needed=needed, step=_NOT_CHECKED
+        ) from error
+
+
+def _checked_copy(path: Path, key: JournalKey, scratch: Path) -> list[tuple[str]]:
     _create_private_file(scratch)  # 0600; refuses an existing file (which is not ours)
     try:
         _copy_journal_bytes(path, scratch)
