@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -359,3 +360,15 @@ def test_leftovers_of_a_backup_killed_half_way_are_removed_by_the_next(
     result = _run("backup", journal_file, backups / "next.zorivest")
     assert result.exit_code == 0, result.output
     assert entries(backups) == ["next.zorivest"]
+
+
+def test_info_lists_leftovers_of_crashed_snapshots_beside_the_journal(journal_file: Path) -> None:
+    leftover = journal_file.with_name(
+        ".journal.pre-0001-20260101T000000Z.zorivest.partial-00ff00ff00ff"
+    )
+    leftover.write_bytes(b"\0" * 8192)
+    result = _run("info", journal_file)
+    assert result.exit_code == 0, result.output
+    assert "Leftovers" in result.output
+    listed = _run("info", journal_file, "--json")
+    assert json.loads(listed.output)["leftovers"] == [str(leftover)]

@@ -670,8 +670,12 @@ def info(
     target, _ = resolve(journal, url, [], [])
     with open_journal(target, passphrase_file) as opened:
         details = opened.info()
+    leftovers = _leftovers_beside(target.path)
     if as_json:
-        typer.echo(json.dumps(_jsonable(details), indent=2, ensure_ascii=False))
+        document = _jsonable(details)
+        if isinstance(document, dict):
+            document["leftovers"] = [os.fspath(path) for path in leftovers]
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -705,6 +709,15 @@ def info(
                 f"parallelism={kdf.parallelism}, key={kdf.hash_len * 8} bits",
             )
         )
+    if leftovers:
+        size = sum(path.stat().st_size for path in leftovers if path.exists())
+        rows.append(
+            (
+                "Leftovers",
+                f"{len(leftovers)} file(s) of interrupted copies, {_size(size)}; the next "
+                "backup or snapshot here removes them (or delete them)",
+            )
+        )
     for label, value in rows:
         table.add_row(label, escape(value))
     console = stdout_console()
@@ -715,6 +728,17 @@ def info(
     for name, count in details.row_counts.items():
         counts.add_row(Text(name), f"{count:,}")
     console.print(counts)
+
+
+def _leftovers_beside(path: Path | None) -> list[Path]:
+    """Partial files of crashed copies of this journal (snapshots go beside it)."""
+    if path is None:
+        return []
+    from zorivest_infra.journal.partials import find_leftovers
+
+    prefix = f".{path.stem}."
+    parent = path.parent if str(path.parent) else Path()
+    return [found for found in find_leftovers(parent) if found.name.startswith(prefix)]
 
 
 def _jsonable(value: object) -> object:
