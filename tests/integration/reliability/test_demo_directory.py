@@ -48,7 +48,13 @@ def test_a_crafted_marker_cannot_delete_through_a_link(
         "created_by": "zorivest demo",
         "files": [
             "out/precious.txt",
-            {"name": "out/precious.txt", "device": identity.st_dev, "inode": identity.st_ino},
+            {
+                "name": "out/precious.txt",
+                "device": identity.st_dev,
+                "inode": identity.st_ino,
+                "size": identity.st_size,
+                "mtime_ns": identity.st_mtime_ns,
+            },
         ],
     }
     (directory / MARKER_NAME).write_text(json.dumps(marker), encoding="utf-8")

@@ -94,8 +94,9 @@ class DemoResult:
 def prepare_directory(directory: Path) -> list[str]:
     """Make ``directory`` ready for a fresh demo; returns the files removed from a former one.
 
-    Only files an earlier demo created are removed, recognised by identity (device and
-    inode recorded in the marker when they were written), never by name alone; nothing is
+    Only files an earlier demo created are removed, recognised by identity (device, inode,
+    size and modification time recorded in the marker when they were written), never by
+    name alone; nothing is
     followed through a symbolic link the demo did not create.
 
     Raises:
@@ -147,7 +148,15 @@ def _real_directory(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-def _ours(directory: Path, path: Path, identity: tuple[int, int] | None) -> bool:
+Identity = tuple[int, int, int, int]
+"""(device, inode, size, modification time in ns): an inode number alone can be reused."""
+
+
+def _identity(status: os.stat_result) -> Identity:
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def _ours(directory: Path, path: Path, identity: Identity | None) -> bool:
     """Whether `path` is a regular file reached without links that the demo wrote."""
     current = directory
     for part in path.relative_to(directory).parts[:-1]:
@@ -162,11 +171,15 @@ def _ours(directory: Path, path: Path, identity: tuple[int, int] | None) -> bool
         return False
     if identity is None:
         return True
-    return (status.st_dev, status.st_ino) == identity
+    if path.name == JOURNAL_NAME and path.parent == directory:
+        # SQLite keeps writing the journal after it was recorded (a demo may have stopped
+        # half-way): its device and inode are what identify it.
+        return _identity(status)[:2] == identity[:2]
+    return _identity(status) == identity
 
 
-def _marker_files(marker: Path) -> list[tuple[str, tuple[int, int] | None]]:
-    """The marker's files: (relative name, (device, inode)) each.
+def _marker_files(marker: Path) -> list[tuple[str, Identity | None]]:
+    """The marker's files: (relative name, identity) each.
 
     Markers of older versions list bare names (no identity): those files are removed only
     if they are regular files reached without links.
@@ -181,17 +194,18 @@ def _marker_files(marker: Path) -> list[tuple[str, tuple[int, int] | None]]:
     entries = content.get("files") if isinstance(content, dict) else None
     if not isinstance(entries, list):
         raise damaged
-    safe: list[tuple[str, tuple[int, int] | None]] = []
+    safe: list[tuple[str, Identity | None]] = []
+    keys = ("device", "inode", "size", "mtime_ns")
     for entry in entries:
         if isinstance(entry, str):
             name, identity = entry, None
         elif (
             isinstance(entry, dict)
             and isinstance(entry.get("name"), str)
-            and isinstance(entry.get("device"), int)
-            and isinstance(entry.get("inode"), int)
+            and all(isinstance(entry.get(key), int) for key in keys)
         ):
-            name, identity = entry["name"], (entry["device"], entry["inode"])
+            device, inode, size, mtime = (entry[key] for key in keys)
+            name, identity = entry["name"], (device, inode, size, mtime)
         else:
             raise damaged
         path = Path(name)
@@ -477,7 +491,10 @@ def _write_marker(directory: Path, names: list[str]) -> None:
             status = (directory / name).lstat()
         except FileNotFoundError:
             continue  # the journal before it exists: recorded again once written
-        files.append({"name": name, "device": status.st_dev, "inode": status.st_ino})
+        device, inode, size, mtime = _identity(status)
+        files.append(
+            {"name": name, "device": device, "inode": inode, "size": size, "mtime_ns": mtime}
+        )
     content = {"created_by": "zorivest demo", "files": files}
     temporary = directory / f"{MARKER_NAME}.{os.getpid()}.tmp"
     _write_new_file(temporary, (json.dumps(content, indent=2) + "\n").encode("utf-8"))

@@ -33,9 +33,9 @@ from zorivest_infra.database import migrations
 from zorivest_infra.database.connection import (
     CipherConnection,
     JournalKey,
-    held_descriptor,
     open_keyed_connection,
 )
+from zorivest_infra.database.descriptors import FileHold
 from zorivest_infra.disk_space import is_out_of_space, require_space, storage_full
 from zorivest_infra.journal.driver import _driver_error
 from zorivest_infra.journal.files import (
@@ -209,10 +209,10 @@ def _checkpoint_complete(path: Path, key: JournalKey) -> bool:
     other = open_keyed_connection(path, key, check_salt=False)
     try:
         busy, log_frames, checkpointed = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    except _driver_error() as error:
-        if not is_out_of_space(error, path):
-            raise
-        return False  # the main file cannot grow now; the copy (if it fits) is checked
+    except _driver_error():
+        # A read-only journal cannot checkpoint, nor can a full disk grow the main file:
+        # check a copy instead (if it fits).
+        return False
     finally:
         other.close()
     # (0, -1, -1) outside WAL mode: the main file is all there is.
@@ -264,13 +264,12 @@ def _checked_copy(path: Path, key: JournalKey, scratch: Path) -> list[tuple[str]
 def _copy_journal_bytes(journal: Path, dest: Path) -> None:
     """Copy the open journal's main file byte for byte into the private, empty `dest`.
 
-    Reads through a descriptor that stays open while the journal is open: closing one
-    would release the POSIX locks SQLite holds on the file in this process.
+    Reads through the descriptor the open journal holds (`FileHold`): closing one of its
+    own would release the POSIX locks SQLite holds on the file in this process.
     """
-    source = held_descriptor(journal)
     offset = 0
-    with open(dest, "wb") as target:
-        while chunk := os.pread(source, _COPY_CHUNK, offset):
+    with FileHold(journal) as source, open(dest, "wb") as target:
+        while chunk := source.read(_COPY_CHUNK, offset):
             target.write(chunk)
             offset += len(chunk)
 
