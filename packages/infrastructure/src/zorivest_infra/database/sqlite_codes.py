@@ -12,6 +12,7 @@ from typing import Final
 SQLITE_BUSY: Final = 5
 SQLITE_LOCKED: Final = 6
 SQLITE_READONLY: Final = 8
+SQLITE_IOERR: Final = 10
 SQLITE_CORRUPT: Final = 11
 SQLITE_FULL: Final = 13
 SQLITE_NOTADB: Final = 26
@@ -20,6 +21,7 @@ _MESSAGES: Final = (
     ("file is not a database", SQLITE_NOTADB),
     ("database disk image is malformed", SQLITE_CORRUPT),
     ("database or disk is full", SQLITE_FULL),
+    ("disk i/o error", SQLITE_IOERR),
 )
 
 
