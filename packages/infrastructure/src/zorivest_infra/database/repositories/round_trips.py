@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import RowMapping, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.sql.elements import KeyedColumnElement
 
+from zorivest_core.application.ports import PnlStatistics, ReportGrouping, RoundTripFilter
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import RoundTrip
 from zorivest_core.domain.enums import RoundTripStatus
-from zorivest_infra.database.models import RoundTripModel
-from zorivest_infra.database.repositories._base import SqlAlchemyRepository, not_found, table_of
+from zorivest_infra.database.models import AccountModel, RoundTripModel
+from zorivest_infra.database.repositories._base import (
+    SqlAlchemyRepository,
+    check_limit,
+    chunked,
+    not_found,
+    table_of,
+)
+from zorivest_infra.database.types import Money
 
 _TRIPS = table_of(RoundTripModel)
+_ACCOUNTS = table_of(AccountModel)
+_R = _TRIPS.c
+_SAVE_CHUNK: Final = 1000
+_PAIRS_PER_DELETE: Final = 200
+_MAX_BATCH: Final = 10_000
+_EVERYTHING: Final = RoundTripFilter()
 
 
 def round_trip_to_row(trip: RoundTrip) -> dict[str, Any]:
@@ -144,3 +174,252 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
         return int(
             self._connection().execute(select(func.count()).select_from(_TRIPS)).scalar_one()
         )
+
+    def save_many(self, round_trips: Iterable[RoundTrip]) -> int:
+        """Store new round trips (no ids) in batches; how many were stored.
+
+        Raises:
+            ValidationError: A round trip already carries an id.
+            ConflictError: An account does not exist (nothing of that batch is stored).
+        """
+        stored = 0
+        for batch in chunked(round_trips, _SAVE_CHUNK):
+            rows = []
+            for trip in batch:
+                if trip.id is not None:
+                    raise v.fail("id", trip.id, "a new round trip is saved without an id")
+                rows.append(round_trip_to_row(trip))
+            with self._atomic(f"saving {len(rows)} round trips") as conn:
+                conn.execute(insert(_TRIPS), rows)
+            stored += len(rows)
+        return stored
+
+    def delete_for_pairs(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Delete every round trip of the given (account_id, instrument) pairs; how many."""
+        deleted = 0
+        for batch in chunked(sorted(set(pairs)), _PAIRS_PER_DELETE):
+            # OR of equalities rather than a row-value IN: every backend plans it on the
+            # (account_id, instrument) index.
+            condition = or_(
+                *(
+                    and_(_R.account_id == account, _R.instrument == symbol)
+                    for account, symbol in batch
+                )
+            )
+            with self._atomic(f"deleting the round trips of {len(batch)} instrument(s)") as conn:
+                deleted += conn.execute(delete(_TRIPS).where(condition)).rowcount
+        return deleted
+
+    def delete_all(self) -> int:
+        """Delete every round trip (before a full rebuild); how many."""
+        with self._atomic("deleting every round trip") as conn:
+            return int(conn.execute(delete(_TRIPS)).rowcount)
+
+    def iter_matching(
+        self, where: RoundTripFilter = _EVERYTHING, *, batch_size: int = 1000
+    ) -> Iterator[RoundTrip]:
+        """Round trips that match ``where`` (since/until on opened_at), oldest opened first.
+
+        Read in keyset batches on (opened_at, id): memory stays bounded by ``batch_size``.
+        Consume it inside the unit of work that created it.
+        """
+        size = check_limit(batch_size, maximum=_MAX_BATCH, field="batch_size")
+        conditions = _conditions(where, _R.opened_at)
+        return self._keyset(conditions, size)
+
+    def _keyset(self, conditions: list[ColumnElement[bool]], size: int) -> Iterator[RoundTrip]:
+        after: tuple[dt.datetime, int] | None = None
+        while True:
+            query = select(_TRIPS).where(*conditions)
+            if after is not None:
+                query = query.where(
+                    or_(_R.opened_at > after[0], and_(_R.opened_at == after[0], _R.id > after[1]))
+                )
+            rows = (
+                self._connection()
+                .execute(query.order_by(_R.opened_at, _R.id).limit(size))
+                .mappings()
+                .all()
+            )
+            for row in rows:
+                yield row_to_round_trip(row)
+            if len(rows) < size:
+                return
+            after = (rows[-1]["opened_at"], rows[-1]["id"])
+
+    def statistics(
+        self, where: RoundTripFilter = _EVERYTHING, *, by: ReportGrouping = ReportGrouping.ALL
+    ) -> list[PnlStatistics]:
+        """Exact P&L aggregates of CLOSED round trips (since/until on closed_at), in SQL.
+
+        One row per currency (the account's) and group, ordered by group then currency.
+        Sums stay exact: money columns are scaled integers on SQLite and NUMERIC on
+        PostgreSQL. The maximum drawdown is computed with window functions in closing
+        order (closed_at, id).
+        """
+        grouping = v.choice("by", by, ReportGrouping)
+        closed = RoundTripFilter(
+            account_id=where.account_id,
+            instrument=where.instrument,
+            status=RoundTripStatus.CLOSED,
+            since=where.since,
+            until=where.until,
+        )
+        conditions = _conditions(closed, _R.closed_at)
+        dialect = self._connection().dialect.name
+        group = _group_expression(grouping, dialect).label("grp")
+        currency = _ACCOUNTS.c.currency.label("currency")
+        pnl = func.coalesce(_R.realized_pnl, 0)
+        money = Money()
+        base = (
+            select(
+                group,
+                currency,
+                type_coerce(pnl, money).label("pnl"),
+                type_coerce(func.coalesce(_R.total_commission, 0), money).label("commission"),
+                func.coalesce(_R.holding_period_seconds, 0).label("held"),
+                _R.closed_at,
+                _R.id,
+            )
+            .select_from(_TRIPS.join(_ACCOUNTS, _ACCOUNTS.c.account_id == _R.account_id))
+            .where(*conditions)
+            .subquery("base")
+        )
+        partition = [base.c.grp, base.c.currency]
+        order = [base.c.closed_at, base.c.id]
+        running = (
+            select(
+                base.c.grp,
+                base.c.currency,
+                func.sum(base.c.pnl).over(partition_by=partition, order_by=order).label("cum"),
+                base.c.closed_at,
+                base.c.id,
+            )
+        ).subquery("running")
+        peaks = select(
+            running.c.grp,
+            running.c.currency,
+            running.c.cum,
+            func.max(running.c.cum)
+            .over(
+                partition_by=[running.c.grp, running.c.currency],
+                order_by=[running.c.closed_at, running.c.id],
+            )
+            .label("peak"),
+        ).subquery("peaks")
+        peak = case((peaks.c.peak > 0, peaks.c.peak), else_=literal(0))
+        drawdowns = (
+            select(
+                peaks.c.grp,
+                peaks.c.currency,
+                type_coerce(func.max(peak - peaks.c.cum), money).label("drawdown"),
+            )
+            .group_by(peaks.c.grp, peaks.c.currency)
+            .subquery("drawdowns")
+        )
+        zero = literal(0)
+        totals = (
+            select(
+                base.c.grp,
+                base.c.currency,
+                func.count().label("trips"),
+                func.sum(case((base.c.pnl > zero, 1), else_=0)).label("wins"),
+                func.sum(case((base.c.pnl < zero, 1), else_=0)).label("losses"),
+                type_coerce(func.sum(base.c.pnl), money).label("net"),
+                type_coerce(func.sum(base.c.commission), money).label("commission"),
+                type_coerce(
+                    func.sum(case((base.c.pnl > zero, base.c.pnl), else_=zero)), money
+                ).label("won"),
+                type_coerce(
+                    func.sum(case((base.c.pnl < zero, base.c.pnl), else_=zero)), money
+                ).label("lost"),
+                type_coerce(func.max(case((base.c.pnl > zero, base.c.pnl))), money).label("best"),
+                type_coerce(func.min(case((base.c.pnl < zero, base.c.pnl))), money).label("worst"),
+                func.sum(base.c.held).label("held"),
+            )
+            .group_by(base.c.grp, base.c.currency)
+            .subquery("totals")
+        )
+        query = (
+            select(totals, drawdowns.c.drawdown)
+            .select_from(
+                totals.join(
+                    drawdowns,
+                    and_(
+                        _same_group(totals.c.grp, drawdowns.c.grp),
+                        totals.c.currency == drawdowns.c.currency,
+                    ),
+                )
+            )
+            .order_by(totals.c.grp, totals.c.currency)
+        )
+        result = []
+        for row in self._connection().execute(query).mappings():
+            drawdown = row["drawdown"]
+            result.append(
+                PnlStatistics(
+                    group=None if grouping is ReportGrouping.ALL else str(row["grp"]),
+                    currency=row["currency"],
+                    round_trips=int(row["trips"]),
+                    wins=int(row["wins"]),
+                    losses=int(row["losses"]),
+                    net_pnl=row["net"],
+                    commission=row["commission"],
+                    total_win=row["won"],
+                    total_loss=row["lost"],
+                    largest_win=row["best"],
+                    largest_loss=row["worst"],
+                    holding_seconds=int(row["held"]),
+                    max_drawdown=Decimal(0) if drawdown is None else max(drawdown, Decimal(0)),
+                )
+            )
+        return result
+
+
+def _same_group(
+    left: KeyedColumnElement[Any], right: KeyedColumnElement[Any]
+) -> ColumnElement[bool]:
+    # The ALL grouping's key is NULL on both sides; NULL = NULL is not true in SQL.
+    return or_(left == right, and_(left.is_(None), right.is_(None)))
+
+
+def _conditions(where: RoundTripFilter, moment: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.account_id is not None:
+        conditions.append(_R.account_id == where.account_id)
+    if where.instrument is not None:
+        conditions.append(_R.instrument == where.instrument)
+    if where.status is not None:
+        conditions.append(_R.status == v.choice("status", where.status, RoundTripStatus))
+    if where.since is not None:
+        conditions.append(moment >= v.utc("since", where.since))
+    if where.until is not None:
+        conditions.append(moment < v.utc("until", where.until))
+    return conditions
+
+
+def _group_expression(grouping: ReportGrouping, dialect: str) -> ColumnElement[Any]:
+    """The group key of a closed round trip: a UTC day/week/month start, or the instrument.
+
+    SQLite stores UTC times as ISO text ('YYYY-MM-DD HH:MM:SS...'); PostgreSQL as
+    timestamptz, read here at UTC. Weeks start on Monday (ISO 8601).
+    """
+    if grouping is ReportGrouping.ALL:
+        return literal(None)
+    if grouping is ReportGrouping.INSTRUMENT:
+        return _R.instrument
+    if dialect == "postgresql":
+        unit = {
+            ReportGrouping.DAY: "day",
+            ReportGrouping.WEEK: "week",
+            ReportGrouping.MONTH: "month",
+        }
+        local = func.timezone("UTC", _R.closed_at)
+        return func.to_char(func.date_trunc(unit[grouping], local), "YYYY-MM-DD")
+    day = func.substr(_R.closed_at, 1, 10)
+    if grouping is ReportGrouping.DAY:
+        return day
+    if grouping is ReportGrouping.MONTH:
+        return func.substr(_R.closed_at, 1, 7).op("||")("-01")
+    # 'weekday 0' moves forward to Sunday (or stays), '-6 days' back to that week's Monday.
+    return func.date(day, "weekday 0", "-6 days")

@@ -1,0 +1,1 @@
+"""Use cases: what the application does, each taking a unit of work."""
