@@ -1,0 +1,211 @@
+"""Round trips kept current, the report and the reconciliation, on every backend.
+
+Stored rows are checked with raw SQL; expected numbers are worked out by hand in comments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any, Final
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.factories import make_account
+from zorivest_core.application.ports import ReportGrouping, RoundTripFilter
+from zorivest_core.application.use_cases.reconcile import BrokerPnl, reconcile
+from zorivest_core.application.use_cases.report import build_report
+from zorivest_core.application.use_cases.round_trips import (
+    pairs_of,
+    rebuild_all,
+    refresh_round_trips,
+)
+from zorivest_core.domain.entities import Trade
+from zorivest_core.domain.enums import TradeAction
+from zorivest_infra.database.unit_of_work import SqlAlchemyUnitOfWork
+
+T0: Final = dt.datetime(2024, 3, 8, 14, 30, tzinfo=dt.UTC)
+
+
+def trade(
+    exec_id: str,
+    minutes: int,
+    action: str,
+    quantity: str,
+    price: str,
+    commission: str,
+    instrument: str = "MSFT",
+    account_id: str = "ACC1",
+) -> Trade:
+    return Trade(
+        exec_id=exec_id,
+        time=T0 + dt.timedelta(minutes=minutes),
+        instrument=instrument,
+        action=TradeAction(action),
+        quantity=Decimal(quantity),
+        price=Decimal(price),
+        account_id=account_id,
+        commission=Decimal(commission),
+    )
+
+
+# MSFT: scale in 100 @ 10 and 50 @ 11, out 120 @ 12 and 30 @ 9 -> +157 net (see
+# tests/unit/test_matching.py); then a short of 10 @ 20 still open.
+MSFT: Final = [
+    trade("A", 0, "BOT", "100", "10", "1.00"),
+    trade("B", 1, "BOT", "50", "11", "0.50"),
+    trade("C", 2, "SLD", "120", "12", "1.20"),
+    trade("D", 3, "SLD", "30", "9", "0.30"),
+    trade("E", 4, "SLD", "10", "20", "0.10"),
+]
+# NVDA: long 100 @ 20 flipped by selling 300 @ 21 (commission 1.00 split 1/3, 2/3), covered
+# 200 @ 20.5: +98.666667 then +97.333333.
+NVDA: Final = [
+    trade("L1", 10, "BOT", "100", "20", "1.00", "NVDA"),
+    trade("FLIP", 15, "SLD", "300", "21", "1.00", "NVDA"),
+    trade("C1", 1500, "BOT", "200", "20.5", "2.00", "NVDA"),
+]
+
+
+@pytest.fixture
+def uow_factory(session_factory: sessionmaker[Session]) -> Any:
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        uow.accounts.save(make_account("ACC1"))
+        uow.trades.save_many([*MSFT, *NVDA])
+        uow.commit()
+    return lambda: SqlAlchemyUnitOfWork(session_factory)
+
+
+def stored(session_factory: sessionmaker[Session]) -> list[tuple[Any, ...]]:
+    with session_factory() as session:
+        rows = session.execute(
+            text(
+                "SELECT instrument, direction, entry_exec_ids, exit_exec_ids, realized_pnl, "
+                "total_commission, status FROM round_trips ORDER BY instrument, opened_at"
+            )
+        ).all()
+    dialect = session_factory.kw["bind"].dialect.name
+    # SQLite keeps money as integers scaled by 10**6; PostgreSQL as NUMERIC.
+    scale = Decimal(10) ** -6 if dialect == "sqlite" else Decimal(1)
+    return [
+        (
+            row[0],
+            row[1],
+            json.loads(row[2]),
+            None if row[3] is None else json.loads(row[3]),
+            Decimal(row[4]) * scale,
+            Decimal(row[5]) * scale,
+            row[6],
+        )
+        for row in rows
+    ]
+
+
+EXPECTED: Final = [
+    ("MSFT", "BOT", ["A", "B"], ["C", "D"], Decimal(157), Decimal(3), "closed"),
+    ("MSFT", "SLD", ["E"], None, Decimal(0), Decimal("0.1"), "open"),
+    ("NVDA", "BOT", ["L1"], ["FLIP"], Decimal("98.666667"), Decimal("1.333333"), "closed"),
+    ("NVDA", "SLD", ["FLIP"], ["C1"], Decimal("97.333333"), Decimal("2.666667"), "closed"),
+]
+
+
+def test_refresh_recomputes_only_the_pairs_it_is_given(
+    uow_factory: Any, session_factory: sessionmaker[Session]
+) -> None:
+    with uow_factory() as uow:
+        summary = refresh_round_trips(uow, pairs_of(MSFT))
+        uow.commit()
+    assert (summary.pairs, summary.deleted, summary.stored) == (1, 0, 2)
+    assert stored(session_factory) == EXPECTED[:2]
+    with uow_factory() as uow:
+        refresh_round_trips(uow, [("ACC1", "NVDA"), ("ACC1", "NVDA")])
+        uow.commit()
+    assert stored(session_factory) == EXPECTED
+    with uow_factory() as uow:  # a second refresh is a no-op on content
+        again = refresh_round_trips(uow, [("ACC1", "MSFT"), ("ACC1", "NVDA")])
+        uow.commit()
+    assert (again.deleted, again.stored) == (4, 4)
+    assert stored(session_factory) == EXPECTED
+
+
+def test_refresh_follows_a_deleted_execution_and_rolls_back_with_its_unit_of_work(
+    uow_factory: Any, session_factory: sessionmaker[Session]
+) -> None:
+    with uow_factory() as uow:
+        rebuild_all(uow)
+        uow.commit()
+    with uow_factory() as uow:
+        uow.trades.delete("E")
+        refresh_round_trips(uow, [("ACC1", "MSFT")])
+        # no commit: everything rolls back
+    assert stored(session_factory) == EXPECTED
+    with uow_factory() as uow:
+        uow.trades.delete("E")
+        refresh_round_trips(uow, [("ACC1", "MSFT")])
+        uow.commit()
+    assert stored(session_factory) == [EXPECTED[0], *EXPECTED[2:]]
+
+
+def test_rebuild_all_replaces_everything(
+    uow_factory: Any, session_factory: sessionmaker[Session]
+) -> None:
+    with uow_factory() as uow:
+        first = rebuild_all(uow)
+        uow.commit()
+    with uow_factory() as uow:
+        second = rebuild_all(uow)
+        uow.commit()
+    assert (first.pairs, first.deleted, first.stored) == (2, 0, 4)
+    assert (second.pairs, second.deleted, second.stored) == (2, 4, 4)
+    assert stored(session_factory) == EXPECTED
+
+
+def test_report_over_closed_round_trips(uow_factory: Any) -> None:
+    with uow_factory() as uow:
+        rebuild_all(uow)
+        uow.commit()
+    with uow_factory() as uow:
+        (row,) = build_report(uow)
+        by_instrument = build_report(uow, by=ReportGrouping.INSTRUMENT)
+        nvda_only = build_report(uow, RoundTripFilter(instrument="NVDA"))
+    # closed: +157 (MSFT, closed 14:33), +98.666667 (14:45), +97.333333 (next day)
+    assert row.currency == "USD"
+    assert row.net_pnl == Decimal("353")
+    assert row.commission == Decimal("7")  # 3 + 1.333333 + 2.666667
+    assert row.gross_pnl == Decimal("360")
+    assert (row.round_trips, row.wins, row.losses) == (3, 3, 0)
+    assert row.win_rate == Decimal(1)
+    assert row.average_win == Decimal("117.666667")  # 353 / 3 = 117.6666...
+    assert row.average_loss is None
+    assert row.profit_factor is None  # no losses
+    assert row.expectancy == Decimal("117.666667")
+    assert row.max_drawdown == Decimal(0)
+    assert (row.largest_win, row.largest_loss) == (Decimal(157), None)
+    # holding: 180 s (MSFT A..D), 300 s (L1..FLIP), 1485 min = 89,100 s -> 89,580 / 3
+    assert row.average_holding_seconds == 29860
+    assert [(r.group, r.net_pnl) for r in by_instrument] == [
+        ("MSFT", Decimal(157)),
+        ("NVDA", Decimal(196)),
+    ]
+    assert nvda_only[0].round_trips == 2
+
+
+def test_reconcile_reports_differences_with_both_values(uow_factory: Any) -> None:
+    broker = [
+        BrokerPnl("C", Decimal("217.60"), line=7),  # ours 217.6: equal in cents
+        BrokerPnl("D", Decimal("-60.61"), line=8),  # ours -60.6: differs
+        BrokerPnl("A", Decimal("0"), line=5),  # an opening execution realizes nothing
+        BrokerPnl("FLIP", Decimal("98.666667"), line=9),
+        BrokerPnl("NOT-HERE", Decimal("1"), line=10),
+    ]
+    with uow_factory() as uow:
+        report = reconcile(uow, broker)
+    assert report.checked == 4
+    assert [(d.exec_id, d.ours, d.broker, d.line) for d in report.differences] == [
+        ("D", Decimal("-60.6"), Decimal("-60.61"), 8)
+    ]
+    assert [m.exec_id for m in report.missing] == ["NOT-HERE"]
+    assert not report.ok
