@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zorivest_infra.cli import commands
+from zorivest_infra.cli import commands, roundtrip_commands
 from zorivest_infra.cli.errors import EXIT_CODE_HELP, STATE
 
 _EPILOG = (
@@ -78,3 +78,5 @@ app.command("backup")(commands.backup)
 app.command("passwd")(commands.passwd)
 app.command("upgrade")(commands.upgrade)
 app.command("demo")(commands.demo)
+app.command("roundtrips")(roundtrip_commands.roundtrips)
+app.command("report")(roundtrip_commands.report)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from zorivest_core.application.use_cases.round_trips import Pair, pairs_of, refresh_round_trips
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import TradeAction
@@ -154,6 +155,8 @@ class ImportSummary:
     rejected_rows: list[Rejected] = field(default_factory=list)
     conflict_ids: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    round_trips: int = 0
+    """Round trips recomputed for the (account, instrument) pairs that gained executions."""
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected += 1
@@ -365,6 +368,7 @@ def import_csv(
             ExitCode.NOT_FOUND,
         )
     summary = ImportSummary()
+    touched: set[Pair] = set()
     with path.open("rb") as raw_file:
         counter = _CountingReader(raw_file)
         text = io.TextIOWrapper(
@@ -385,21 +389,25 @@ def import_csv(
             else:
                 chunk.append(item)
                 if len(chunk) >= chunk_size:
-                    _flush(uow, chunk, summary)
+                    _flush(uow, chunk, summary, touched)
             if on_progress is not None and summary.rows % _PROGRESS_EVERY == 0:
                 on_progress(counter.consumed)
-        _flush(uow, chunk, summary)
+        _flush(uow, chunk, summary, touched)
         if on_progress is not None:
             on_progress(counter.consumed)
+    # Same unit of work: the round trips commit (or roll back) with the executions.
+    summary.round_trips = refresh_round_trips(uow, touched).stored
     return summary
 
 
-def _flush(uow: UnitOfWork, chunk: list[Trade], summary: ImportSummary) -> None:
+def _flush(uow: UnitOfWork, chunk: list[Trade], summary: ImportSummary, touched: set[Pair]) -> None:
     if not chunk:
         return
     # save_many classifies an exec_id repeated in the file against its first occurrence,
     # exactly as against a trade already stored.
     result = uow.trades.save_many(chunk)
+    inserted = set(result.inserted)
+    touched.update(pairs_of(trade for trade in chunk if trade.exec_id in inserted))
     summary.inserted += len(result.inserted)
     summary.duplicates += len(result.duplicates)
     summary.conflict(list(result.conflicts))
