@@ -15,8 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import make_account
+from zorivest_core.application.importing import ParsedExecution, ParsedItem, RowRejection
 from zorivest_core.application.ports import ReportGrouping, RoundTripFilter
-from zorivest_core.application.use_cases.reconcile import BrokerPnl, reconcile
+from zorivest_core.application.use_cases.reconcile import BrokerPnl, broker_pnl_of, reconcile
 from zorivest_core.application.use_cases.report import build_report
 from zorivest_core.application.use_cases.round_trips import (
     pairs_of,
@@ -209,3 +210,12 @@ def test_reconcile_reports_differences_with_both_values(uow_factory: Any) -> Non
     ]
     assert [m.exec_id for m in report.missing] == ["NOT-HERE"]
     assert not report.ok
+
+
+def test_broker_values_come_from_any_importers_parsed_executions() -> None:
+    items: list[ParsedItem] = [
+        ParsedExecution(line=3, trade=MSFT[0]),  # no broker value: not compared
+        ParsedExecution(line=5, trade=MSFT[2], broker_realized_pnl=Decimal("217.6")),
+        RowRejection(line=6, reason="bad row"),
+    ]
+    assert list(broker_pnl_of(items)) == [BrokerPnl("C", Decimal("217.6"), line=5)]

@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from zorivest_core.application.importing import ParsedExecution, ParsedItem
 from zorivest_core.application.ports import UnitOfWork
 from zorivest_core.application.use_cases.round_trips import Pair, execution_of
 from zorivest_core.domain.matching import PositionMatcher
 
-__all__ = ["BrokerPnl", "Difference", "ReconcileReport", "reconcile"]
+__all__ = ["BrokerPnl", "Difference", "ReconcileReport", "broker_pnl_of", "reconcile"]
 
 _ZERO = Decimal(0)
 _ROUNDING = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN)
@@ -56,6 +57,13 @@ class ReconcileReport:
     @property
     def ok(self) -> bool:
         return not self.differences and not self.missing
+
+
+def broker_pnl_of(items: Iterable[ParsedItem]) -> Iterable[BrokerPnl]:
+    """The broker's realized P&L of each parsed execution that carries one (any importer)."""
+    for item in items:
+        if isinstance(item, ParsedExecution) and item.broker_realized_pnl is not None:
+            yield BrokerPnl(item.trade.exec_id, item.broker_realized_pnl, line=item.line)
 
 
 def _at_precision_of(ours: Decimal, broker: Decimal) -> Decimal:
