@@ -5,6 +5,7 @@ Stored rows are checked with raw SQL; expected numbers are worked out by hand in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -20,12 +21,15 @@ from zorivest_core.application.ports import ReportGrouping, RoundTripFilter
 from zorivest_core.application.use_cases.reconcile import BrokerPnl, broker_pnl_of, reconcile
 from zorivest_core.application.use_cases.report import build_report
 from zorivest_core.application.use_cases.round_trips import (
+    earliest_changes,
+    execution_of,
     pairs_of,
     rebuild_all,
     refresh_round_trips,
 )
-from zorivest_core.domain.entities import Trade
+from zorivest_core.domain.entities import RoundTrip, Trade
 from zorivest_core.domain.enums import TradeAction
+from zorivest_core.domain.matching import match_executions
 from zorivest_infra.database.unit_of_work import SqlAlchemyUnitOfWork
 
 T0: Final = dt.datetime(2024, 3, 8, 14, 30, tzinfo=dt.UTC)
@@ -219,3 +223,72 @@ def test_broker_values_come_from_any_importers_parsed_executions() -> None:
         RowRejection(line=6, reason="bad row"),
     ]
     assert list(broker_pnl_of(items)) == [BrokerPnl("C", Decimal("217.6"), line=5)]
+
+
+def trips_content(uow: SqlAlchemyUnitOfWork) -> list[RoundTrip]:
+    return sorted(
+        (dataclasses.replace(trip, id=None) for trip in uow.round_trips.iter_matching()),
+        key=lambda trip: (trip.instrument, trip.opened_at, trip.entry_exec_ids),
+    )
+
+
+@pytest.mark.parametrize(
+    ("minutes", "action", "quantity"),
+    [
+        (-5, "BOT", "10"),  # before everything: the whole history moves
+        (2, "SLD", "30"),  # inside MSFT's first round trip, same time as C (ties by id)
+        (3, "BOT", "30"),  # at D's time: D and the new one reorder by exec_id
+        (4, "BOT", "10"),  # at E's time: covers the open short
+        (15, "BOT", "5"),  # at FLIP's time (NVDA): the flip's boundary
+        (900, "SLD", "50"),  # inside NVDA's short, between FLIP and C1
+        (2000, "BOT", "1"),  # after everything: only the open tail
+    ],
+)
+def test_incremental_refresh_equals_matching_the_whole_history(
+    uow_factory: Any, minutes: int, action: str, quantity: str
+) -> None:
+    with uow_factory() as uow:
+        rebuild_all(uow)
+        uow.commit()
+    new = [
+        trade("NEW-M", minutes, action, quantity, "10.5", "0.25"),
+        trade("NEW-N", minutes, action, quantity, "20.25", "0.25", "NVDA"),
+    ]
+    with uow_factory() as uow:
+        uow.trades.save_many(new)
+        summary = refresh_round_trips(uow, earliest_changes(new))
+        uow.commit()
+    assert summary.pairs == 2
+    expected = sorted(
+        [
+            *match_executions("ACC1", "MSFT", map(execution_of, [*MSFT, new[0]])).round_trips,
+            *match_executions("ACC1", "NVDA", map(execution_of, [*NVDA, new[1]])).round_trips,
+        ],
+        key=lambda trip: (trip.instrument, trip.opened_at, trip.entry_exec_ids),
+    )
+    with uow_factory() as uow:
+        assert trips_content(uow) == expected
+
+
+def test_incremental_refresh_after_a_delete_and_a_moved_execution(uow_factory: Any) -> None:
+    with uow_factory() as uow:
+        rebuild_all(uow)
+        uow.commit()
+    with uow_factory() as uow:
+        uow.trades.delete("C1")  # NVDA's short stays open
+        moved = dataclasses.replace(MSFT[3], time=MSFT[3].time + dt.timedelta(minutes=10))
+        uow.trades.update(moved)
+        changes = {("ACC1", "NVDA"): NVDA[2].time, ("ACC1", "MSFT"): MSFT[3].time}
+        refresh_round_trips(uow, changes)
+        uow.commit()
+    expected = sorted(
+        [
+            *match_executions(
+                "ACC1", "MSFT", map(execution_of, [*MSFT[:3], moved, MSFT[4]])
+            ).round_trips,
+            *match_executions("ACC1", "NVDA", map(execution_of, NVDA[:2])).round_trips,
+        ],
+        key=lambda trip: (trip.instrument, trip.opened_at, trip.entry_exec_ids),
+    )
+    with uow_factory() as uow:
+        assert trips_content(uow) == expected

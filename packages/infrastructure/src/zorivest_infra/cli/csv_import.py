@@ -29,7 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from zorivest_core.application.use_cases.round_trips import Pair, pairs_of, refresh_round_trips
+from zorivest_core.application.use_cases.round_trips import (
+    Pair,
+    earliest_changes,
+    merge_changes,
+    refresh_round_trips,
+)
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import TradeAction
@@ -368,7 +373,7 @@ def import_csv(
             ExitCode.NOT_FOUND,
         )
     summary = ImportSummary()
-    touched: set[Pair] = set()
+    touched: dict[Pair, dt.datetime | None] = {}
     with path.open("rb") as raw_file:
         counter = _CountingReader(raw_file)
         text = io.TextIOWrapper(
@@ -400,14 +405,19 @@ def import_csv(
     return summary
 
 
-def _flush(uow: UnitOfWork, chunk: list[Trade], summary: ImportSummary, touched: set[Pair]) -> None:
+def _flush(
+    uow: UnitOfWork,
+    chunk: list[Trade],
+    summary: ImportSummary,
+    touched: dict[Pair, dt.datetime | None],
+) -> None:
     if not chunk:
         return
     # save_many classifies an exec_id repeated in the file against its first occurrence,
     # exactly as against a trade already stored.
     result = uow.trades.save_many(chunk)
     inserted = set(result.inserted)
-    touched.update(pairs_of(trade for trade in chunk if trade.exec_id in inserted))
+    merge_changes(touched, earliest_changes(t for t in chunk if t.exec_id in inserted))
     summary.inserted += len(result.inserted)
     summary.duplicates += len(result.duplicates)
     summary.conflict(list(result.conflicts))

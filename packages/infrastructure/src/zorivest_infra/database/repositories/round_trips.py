@@ -210,6 +210,35 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
                 deleted += conn.execute(delete(_TRIPS).where(condition)).rowcount
         return deleted
 
+    def earliest_open_since(
+        self, account_id: str, instrument: str, *, closed_since: dt.datetime
+    ) -> dt.datetime | None:
+        """The earliest opened_at of the pair's round trips still open or closed at/after
+        ``closed_since``; None when there is none (served by the pair's index)."""
+        moment = v.utc("closed_since", closed_since)
+        query = select(func.min(_R.opened_at)).where(
+            _R.account_id == account_id,
+            _R.instrument == instrument,
+            or_(_R.closed_at.is_(None), _R.closed_at >= moment),
+        )
+        value = self._connection().execute(query).scalar_one()
+        return None if value is None else v.utc("opened_at", value)
+
+    def delete_for_pair_since(
+        self, account_id: str, instrument: str, *, opened_since: dt.datetime
+    ) -> int:
+        """Delete the pair's round trips opened at or after ``opened_since``; how many."""
+        moment = v.utc("opened_since", opened_since)
+        with self._atomic(f"deleting round trips of {instrument!r}") as conn:
+            result = conn.execute(
+                delete(_TRIPS).where(
+                    _R.account_id == account_id,
+                    _R.instrument == instrument,
+                    _R.opened_at >= moment,
+                )
+            )
+        return int(result.rowcount)
+
     def delete_all(self) -> int:
         """Delete every round trip (before a full rebuild); how many."""
         with self._atomic("deleting every round trip") as conn:

@@ -470,9 +470,12 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
         *,
         account_id: str | None = None,
         instrument: str | None = None,
+        since: dt.datetime | None = None,
         batch_size: int = 5000,
     ) -> Iterator[Trade]:
         """Trades in the order round trips are matched: account, instrument, time, exec_id.
+
+        ``since`` (inclusive) keeps only trades at or after that time.
 
         One query, streamed `batch_size` rows at a time (a server-side cursor on
         PostgreSQL), so memory stays bounded however many trades there are. Consume it
@@ -484,6 +487,8 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
             query = query.where(_T.account_id == account_id)
         if instrument is not None:
             query = query.where(_T.instrument == instrument)
+        if since is not None:
+            query = query.where(_T.time >= v.utc("since", since))
         query = query.order_by(_T.account_id, _T.instrument, _T.time, _T.exec_id)
         rows = self._connection().execute(query.execution_options(yield_per=size))
         return (trade_from_row(row) for row in rows)
