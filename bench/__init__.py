@@ -25,5 +25,8 @@ WORKLOAD_NAMES: tuple[str, ...] = (
     "open_pool",
     "image_save",
     "image_list",
+    "rt_rebuild",
+    "rt_report",
+    "rt_import",
 )
 """The workloads, in the order they run and are printed (``--only`` takes these names)."""

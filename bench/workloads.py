@@ -44,6 +44,7 @@ from bench.measure import (
     timed,
 )
 from bench.report import Row, format_bytes, format_seconds
+from bench.round_trips import RT_WORKLOADS
 from zorivest_core.domain.entities import Account, ImageAttachment, Trade
 from zorivest_core.domain.enums import AccountType, TradeAction
 from zorivest_infra.database import connection as key_module
@@ -1026,4 +1027,5 @@ WORKLOADS: Final[dict[str, Callable[[Context], list[Row]]]] = {
     "open_pool": run_open_pool,
     "image_save": run_image_save,
     "image_list": run_image_list,
+    **RT_WORKLOADS,
 }

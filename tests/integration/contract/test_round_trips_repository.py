@@ -341,3 +341,25 @@ def test_statistics_by_period_and_instrument(
     (only,) = repo.statistics(window)
     assert (only.round_trips, only.net_pnl) == (1, Decimal(-80))
     assert repo.statistics(RoundTripFilter(account_id="NOBODY")) == []
+
+
+def test_earliest_open_since_and_delete_for_pair_since(
+    repo: SqlAlchemyRoundTripRepository, backend_session: Session
+) -> None:
+    first = closed("1", WED)  # opened WED - 1 min
+    flip_closed = closed("2", THU)  # opened THU - 1 min, closed THU
+    after_flip = dataclasses.replace(trip("AAPL"), opened_at=THU)  # open, opened THU
+    other = closed("3", MON, instrument="MSFT")
+    repo.save_many([first, flip_closed, after_flip, other])
+    earliest = repo.earliest_open_since
+    assert earliest("ACC1", "AAPL", closed_since=MON) == THU  # only the open one
+    assert earliest("ACC1", "AAPL", closed_since=THU) == THU - dt.timedelta(minutes=1)
+    assert earliest("ACC1", "AAPL", closed_since=WED) == WED - dt.timedelta(minutes=1)
+    assert earliest("ACC1", "MSFT", closed_since=MON + dt.timedelta(seconds=1)) is None
+    assert earliest("ACC2", "AAPL", closed_since=WED) is None
+    removed = repo.delete_for_pair_since("ACC1", "AAPL", opened_since=THU - dt.timedelta(minutes=1))
+    assert removed == 2
+    rows = backend_session.execute(
+        text("SELECT instrument, realized_pnl IS NULL FROM round_trips ORDER BY id")
+    ).all()
+    assert [tuple(row) for row in rows] == [("AAPL", False), ("MSFT", False)]

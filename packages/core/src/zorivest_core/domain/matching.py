@@ -132,7 +132,16 @@ def divide_rounded(numerator: Decimal, denominator: Decimal, scale: int) -> Deci
     twice = 2 * remainder
     if twice > abs(den) or (twice == abs(den) and quotient % 2 == 1):
         quotient += 1
-    return v.canonical(Decimal(-quotient if negative else quotient).scaleb(-scale))
+    if quotient == 0:
+        return ZERO
+    # Canonical form (see validation.canonical) built directly: no trailing zeros.
+    while scale > 0 and quotient % 10 == 0:
+        quotient //= 10
+        scale -= 1
+    while scale < 0:
+        quotient *= 10
+        scale += 1
+    return Decimal(-quotient if negative else quotient).scaleb(-scale)
 
 
 def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
@@ -179,15 +188,17 @@ class PositionMatcher:
     must come in (time, exec_id) order; one out of order raises ValidationError.
     """
 
-    __slots__ = ("_account_id", "_instrument", "_last_key", "_trip", "executions")
+    __slots__ = ("_account_id", "_instrument", "_keep", "_last_key", "_trip", "executions")
 
-    def __init__(self, account_id: str, instrument: str) -> None:
+    def __init__(self, account_id: str, instrument: str, *, keep_executions: bool = True) -> None:
         self._account_id = account_id
         self._instrument = instrument
         self._trip: _Trip | None = None
         self._last_key: tuple[dt.datetime, str] | None = None
+        self._keep = keep_executions
         self.executions: list[ExecutionPnl] = []
-        """Realized P&L of each closing execution so far, in order."""
+        """Realized P&L of each closing execution so far, in order (empty unless
+        ``keep_executions``: a rebuild does not need them and would hold them all)."""
 
     def add(self, execution: Execution) -> list[RoundTrip]:
         """Apply one execution; the round trips it closed."""
@@ -277,39 +288,45 @@ class PositionMatcher:
         trip.commission += commission
         trip.realized += realized
         trip.closed_at = execution.time
-        self.executions.append(
-            ExecutionPnl(
-                exec_id=execution.exec_id,
-                closed_quantity=quantity,
-                realized_pnl=_money(realized),
+        if self._keep:
+            self.executions.append(
+                ExecutionPnl(
+                    exec_id=execution.exec_id,
+                    closed_quantity=quantity,
+                    realized_pnl=_money(realized),
+                )
             )
-        )
 
     def _build(self, trip: _Trip) -> RoundTrip:
         closed = not trip.lots
         exits = trip.exit_quantity > ZERO
         closed_at = trip.closed_at if closed else None
-        return RoundTrip(
+        # Every value is derived from validated executions and already normalised
+        # (canonical Decimals, aware UTC times), so the entity is restored without running
+        # its validators again (a third of the matching time); the column types still
+        # refuse a value out of their exact range when it is stored.
+        return RoundTrip.restore(
             account_id=self._account_id,
             instrument=self._instrument,
-            direction=trip.direction,
+            direction=TradeAction(trip.direction),
             entry_exec_ids=list(trip.entry_ids),
-            exit_exec_ids=list(trip.exit_ids) if exits else None,
             entry_avg_price=divide_rounded(trip.entry_notional, trip.entry_quantity, v.PRICE_SCALE),
+            total_quantity=v.canonical(trip.entry_quantity),
+            opened_at=trip.opened_at,
+            exit_exec_ids=list(trip.exit_ids) if exits else None,
             exit_avg_price=(
                 divide_rounded(trip.exit_notional, trip.exit_quantity, v.PRICE_SCALE)
                 if exits
                 else None
             ),
-            total_quantity=trip.entry_quantity,
             realized_pnl=_money(trip.realized),
-            total_commission=trip.commission,
-            opened_at=trip.opened_at,
+            total_commission=v.canonical(trip.commission),
             closed_at=closed_at,
             status=RoundTripStatus.CLOSED if closed else RoundTripStatus.OPEN,
             holding_period_seconds=(
                 None if closed_at is None else (closed_at - trip.opened_at) // _SECOND
             ),
+            id=None,
         )
 
 
@@ -344,7 +361,7 @@ def iter_round_trips(
     account_id: str, instrument: str, ordered: Iterable[Execution]
 ) -> Iterator[RoundTrip]:
     """Round trips of executions already in (time, exec_id) order, streamed as they close."""
-    matcher = PositionMatcher(account_id, instrument)
+    matcher = PositionMatcher(account_id, instrument, keep_executions=False)
     for execution in ordered:
         yield from matcher.add(execution)
     still_open = matcher.finish()

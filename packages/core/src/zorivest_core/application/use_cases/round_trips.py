@@ -158,7 +158,7 @@ def rebuild_all(uow: UnitOfWork) -> RefreshSummary:
         trades = uow.trades.iter_in_matching_order()
         for (account_id, instrument), group in itertools.groupby(trades, key=_pair):
             pairs += 1
-            matcher = PositionMatcher(account_id, instrument)
+            matcher = PositionMatcher(account_id, instrument, keep_executions=False)
             for trade in group:
                 yield from matcher.add(execution_of(trade))
             still_open = matcher.finish()

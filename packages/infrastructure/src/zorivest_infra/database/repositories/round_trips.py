@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
+    Dialect,
     RowMapping,
     and_,
     case,
@@ -27,6 +30,7 @@ from zorivest_core.application.ports import PnlStatistics, ReportGrouping, Round
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import RoundTrip
 from zorivest_core.domain.enums import RoundTripStatus
+from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.database.models import AccountModel, RoundTripModel
 from zorivest_infra.database.repositories._base import (
     SqlAlchemyRepository,
@@ -35,7 +39,7 @@ from zorivest_infra.database.repositories._base import (
     not_found,
     table_of,
 )
-from zorivest_infra.database.types import Money
+from zorivest_infra.database.types import ExactDecimal, Money, UTCDateTime
 
 _TRIPS = table_of(RoundTripModel)
 _ACCOUNTS = table_of(AccountModel)
@@ -178,19 +182,21 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
     def save_many(self, round_trips: Iterable[RoundTrip]) -> int:
         """Store new round trips (no ids) in batches; how many were stored.
 
+        Each batch is converted with the columns' own bind conversions and sent as one
+        driver ``executemany`` (a rebuild stores hundreds of thousands of rows).
+
         Raises:
-            ValidationError: A round trip already carries an id.
+            ValidationError: A round trip carries an id, or a value is out of its column's
+                exact range (nothing of that batch is stored).
             ConflictError: An account does not exist (nothing of that batch is stored).
         """
+        connection = self._connection()
+        inserter = _inserter(connection.dialect)
         stored = 0
         for batch in chunked(round_trips, _SAVE_CHUNK):
-            rows = []
-            for trip in batch:
-                if trip.id is not None:
-                    raise v.fail("id", trip.id, "a new round trip is saved without an id")
-                rows.append(round_trip_to_row(trip))
+            rows = [inserter.encode(trip) for trip in batch]
             with self._atomic(f"saving {len(rows)} round trips") as conn:
-                conn.execute(insert(_TRIPS), rows)
+                conn.exec_driver_sql(inserter.sql, rows)
             stored += len(rows)
         return stored
 
@@ -403,6 +409,146 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
                 )
             )
         return result
+
+
+_ROW_COLUMNS: Final = (
+    "account_id",
+    "instrument",
+    "direction",
+    "entry_exec_ids",
+    "exit_exec_ids",
+    "entry_avg_price",
+    "exit_avg_price",
+    "total_quantity",
+    "realized_pnl",
+    "total_commission",
+    "opened_at",
+    "closed_at",
+    "status",
+    "holding_period_seconds",
+)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Inserter:
+    """One compiled INSERT for a dialect and the columns' bind conversions, in order."""
+
+    sql: str
+    processors: tuple[Callable[[Any], Any], ...]
+    positional: bool
+
+    def encode(self, trip: RoundTrip) -> tuple[Any, ...] | dict[str, Any]:
+        if trip.id is not None:
+            raise v.fail("id", trip.id, "a new round trip is saved without an id")
+        values = (
+            trip.account_id,
+            trip.instrument,
+            trip.direction.value,
+            trip.entry_exec_ids,
+            trip.exit_exec_ids,
+            trip.entry_avg_price,
+            trip.exit_avg_price,
+            trip.total_quantity,
+            trip.realized_pnl,
+            trip.total_commission,
+            trip.opened_at,
+            trip.closed_at,
+            trip.status.value,
+            trip.holding_period_seconds,
+        )
+        try:
+            converted = tuple(
+                process(value) for process, value in zip(self.processors, values, strict=True)
+            )
+        except (ValueError, TypeError, ArithmeticError):
+            raise _refused(self.processors, values) from None
+        return converted if self.positional else dict(zip(_ROW_COLUMNS, converted, strict=True))
+
+
+def _refused(
+    processors: tuple[Callable[[Any], Any], ...], values: tuple[Any, ...]
+) -> ValidationError:
+    for name, process, value in zip(_ROW_COLUMNS, processors, values, strict=True):
+        try:
+            process(value)
+        except (ValueError, TypeError, ArithmeticError) as error:
+            return v.fail(name, value, f"cannot be stored: {error}")
+    return v.fail("round_trip", None, "cannot be stored")  # pragma: no cover
+
+
+_INSERTERS: Final[weakref.WeakKeyDictionary[Dialect, _Inserter]] = weakref.WeakKeyDictionary()
+
+
+def _inserter(dialect: Dialect) -> _Inserter:
+    known = _INSERTERS.get(dialect)
+    if known is not None:
+        return known
+    compiled = insert(_TRIPS).compile(dialect=dialect, column_keys=list(_ROW_COLUMNS))
+    positional = bool(dialect.positional)
+    if positional and list(compiled.positiontup or ()) != list(_ROW_COLUMNS):
+        raise NotImplementedError(f"unexpected parameter order for {dialect.name}")
+    processors = tuple(_fast_or_full(name, dialect) for name in _ROW_COLUMNS)
+    made = _Inserter(str(compiled), processors, positional)
+    _INSERTERS[dialect] = made
+    return made
+
+
+def _full(name: str, dialect: Dialect) -> Callable[[Any], Any]:
+    return _TRIPS.c[name].type.dialect_impl(dialect).bind_processor(dialect) or _identity
+
+
+def _fast_or_full(name: str, dialect: Dialect) -> Callable[[Any], Any]:
+    """A cheaper conversion that gives the very values of the column type's own, or that.
+
+    On SQLite an exact decimal is stored as an integer scaled by 10**scale and a UTC time
+    as "YYYY-MM-DD HH:MM:SS.ffffff": the shortcut range-checks and scales (the engine's
+    values are at the column's scale already) and is used only when it matches the full
+    conversion on probes across the range; a value off the scale takes the full path.
+    """
+    full = _full(name, dialect)
+    column_type = _TRIPS.c[name].type
+    if isinstance(column_type, ExactDecimal):
+        scale = column_type.scale
+        unit = Decimal(1).scaleb(-scale)
+        limit = Decimal(10) ** (v.SIGNIFICANT_DIGITS - scale)
+
+        def scaled(value: Any) -> Any:
+            if value is None:
+                return None
+            if (
+                type(value) is Decimal
+                and -limit < value < limit
+                and int(value.as_tuple().exponent) >= -scale
+            ):
+                return int(value.scaleb(scale))
+            return full(value)
+
+        probes = (Decimal(0), unit, -unit, Decimal("-123.5"), limit - unit, -limit + unit, None)
+        if all(scaled(probe) == full(probe) for probe in probes):
+            return scaled
+        return full  # pragma: no cover - another dialect's storage
+    if isinstance(column_type, UTCDateTime):
+
+        def utc_text(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is dt.datetime and value.tzinfo is dt.UTC:
+                return value.isoformat(" ", "microseconds")[:26]
+            return full(value)
+
+        probes_time = (
+            dt.datetime(2024, 3, 8, 14, 30, tzinfo=dt.UTC),
+            dt.datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC),
+            dt.datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC),
+            None,
+        )
+        if all(utc_text(probe) == full(probe) for probe in probes_time):
+            return utc_text
+    return full
 
 
 def _same_group(
