@@ -292,3 +292,28 @@ def test_incremental_refresh_after_a_delete_and_a_moved_execution(uow_factory: A
     )
     with uow_factory() as uow:
         assert trips_content(uow) == expected
+
+
+def test_round_trips_in_the_trades_currency_are_reported_apart(
+    uow_factory: Any, session_factory: sessionmaker[Session]
+) -> None:
+    sap = [
+        dataclasses.replace(trade("S1", 0, "BOT", "10", "100", "1", "SAP"), currency="EUR"),
+        dataclasses.replace(trade("S2", 9, "SLD", "10", "101", "1", "SAP"), currency="EUR"),
+    ]
+    with uow_factory() as uow:
+        uow.trades.save_many(sap)
+        rebuild_all(uow)
+        uow.commit()
+    with session_factory() as session:
+        stored_currency = session.execute(
+            text("SELECT currency FROM round_trips WHERE instrument = 'SAP'")
+        ).scalar_one()
+    assert stored_currency == "EUR"
+    with uow_factory() as uow:
+        rows = build_report(uow)
+    # ACC1 keeps USD; SAP's (101 - 100) * 10 - 2 = 8 EUR is never added to the USD 353.
+    assert [(row.currency, row.net_pnl) for row in rows] == [
+        ("EUR", Decimal(8)),
+        ("USD", Decimal(353)),
+    ]

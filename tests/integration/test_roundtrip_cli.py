@@ -74,6 +74,7 @@ def test_import_keeps_round_trips_current_and_reimport_changes_nothing(
         "closed_at",
         "status",
         "holding_period_seconds",
+        "currency",
     ]
     assert msft == {
         "account_id": "ACC1",
@@ -90,6 +91,7 @@ def test_import_keeps_round_trips_current_and_reimport_changes_nothing(
         "closed_at": "2024-03-08T14:33:00+00:00",
         "status": "closed",
         "holding_period_seconds": 180,
+        "currency": None,
     }
     # Appending the cover of TSLA later recomputes that pair only.
     ok(

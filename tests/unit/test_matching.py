@@ -224,6 +224,20 @@ def test_out_of_order_or_repeated_executions_are_refused() -> None:
         matcher.add(fill("C", 2, BOT, 0, "10"))
 
 
+def test_a_position_in_two_currencies_is_refused() -> None:
+    euro = Execution(
+        "E2", T0 + dt.timedelta(minutes=1), SLD, Decimal(1), Decimal(11), currency="EUR"
+    )
+    with pytest.raises(ValidationError, match="currency"):
+        match_executions("ACC1", "SAP", [fill("E1", 0, BOT, 1, "10"), euro])
+    both_euro = [
+        Execution("E1", T0, BOT, Decimal(1), Decimal(10), currency="EUR"),
+        euro,
+    ]
+    (trip,) = match_executions("ACC1", "SAP", both_euro).round_trips
+    assert trip.currency == "EUR"
+
+
 @pytest.mark.parametrize(
     ("numerator", "denominator", "expected"),
     [

@@ -343,23 +343,46 @@ def test_statistics_by_period_and_instrument(
     assert repo.statistics(RoundTripFilter(account_id="NOBODY")) == []
 
 
-def test_earliest_open_since_and_delete_for_pair_since(
+def test_opened_before_and_spanning_and_delete_for_pair_since(
     repo: SqlAlchemyRoundTripRepository, backend_session: Session
 ) -> None:
     first = closed("1", WED)  # opened WED - 1 min
-    flip_closed = closed("2", THU)  # opened THU - 1 min, closed THU
-    after_flip = dataclasses.replace(trip("AAPL"), opened_at=THU)  # open, opened THU
+    flipped = closed("2", THU)  # opened THU - 1 min, closed THU by a flip...
+    after_flip = dataclasses.replace(trip("AAPL"), opened_at=THU)  # ...that opened this one
     other = closed("3", MON, instrument="MSFT")
-    repo.save_many([first, flip_closed, after_flip, other])
-    earliest = repo.earliest_open_since
-    assert earliest("ACC1", "AAPL", closed_since=MON) == THU  # only the open one
-    assert earliest("ACC1", "AAPL", closed_since=THU) == THU - dt.timedelta(minutes=1)
-    assert earliest("ACC1", "AAPL", closed_since=WED) == WED - dt.timedelta(minutes=1)
-    assert earliest("ACC1", "MSFT", closed_since=MON + dt.timedelta(seconds=1)) is None
-    assert earliest("ACC2", "AAPL", closed_since=WED) is None
+    repo.save_many([first, flipped, after_flip, other])
+    spanning = repo.opened_before_and_spanning
+    assert spanning("ACC1", "AAPL", moment=MON) == THU  # the open one
+    assert spanning("ACC1", "AAPL", moment=THU) == THU - dt.timedelta(minutes=1)
+    assert spanning("ACC1", "AAPL", moment=THU - dt.timedelta(seconds=30)) == (
+        THU - dt.timedelta(minutes=1)
+    )
+    assert spanning("ACC1", "AAPL", moment=WED) == WED - dt.timedelta(minutes=1)
+    assert spanning("ACC1", "AAPL", moment=WED + dt.timedelta(hours=1)) is None  # flat
+    assert spanning("ACC1", "AAPL", moment=WED - dt.timedelta(minutes=1)) is None
+    assert spanning("ACC1", "MSFT", moment=MON + dt.timedelta(seconds=1)) is None
+    assert spanning("ACC2", "AAPL", moment=MON) is None
     removed = repo.delete_for_pair_since("ACC1", "AAPL", opened_since=THU - dt.timedelta(minutes=1))
     assert removed == 2
     rows = backend_session.execute(
         text("SELECT instrument, realized_pnl IS NULL FROM round_trips ORDER BY id")
     ).all()
     assert [tuple(row) for row in rows] == [("AAPL", False), ("MSFT", False)]
+
+
+def test_currency_is_stored_and_reported_apart(
+    repo: SqlAlchemyRoundTripRepository, backend_session: Session
+) -> None:
+    euro = dataclasses.replace(closed("-7", WED, instrument="SAP"), currency="EUR")
+    repo.save_many([closed("10", WED), euro])
+    raw = backend_session.execute(
+        text("SELECT instrument, currency FROM round_trips ORDER BY id")
+    ).all()
+    assert [tuple(row) for row in raw] == [("AAPL", None), ("SAP", "EUR")]
+    (stored_euro,) = repo.iter_matching(RoundTripFilter(instrument="SAP"))
+    assert stored_euro.currency == "EUR"
+    # ACC1 keeps USD: the SAP round trip is in EUR and never added to it.
+    assert [(s.currency, s.net_pnl) for s in repo.statistics()] == [
+        ("EUR", Decimal(-7)),
+        ("USD", Decimal(10)),
+    ]

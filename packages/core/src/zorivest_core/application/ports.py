@@ -273,7 +273,7 @@ class PnlStatistics:
     """Exact aggregates over closed round trips of one currency (and one group), from SQL.
 
     group: the day/week/month (its first day, ISO 8601) or the instrument; None for all.
-    currency: the account's currency the amounts are in.
+    currency: the currency the amounts are in (the executions', else the account's).
     max_drawdown: the largest fall of cumulative net P&L from a previous peak (the curve
     starts at 0), in closing order; positive or zero.
     """
@@ -301,8 +301,8 @@ class RoundTripRepository(Protocol):
     def delete(self, round_trip_id: int) -> None: ...
     def delete_for_pairs(self, pairs: Iterable[tuple[str, str]]) -> int: ...
     def delete_all(self) -> int: ...
-    def earliest_open_since(
-        self, account_id: str, instrument: str, *, closed_since: dt.datetime
+    def opened_before_and_spanning(
+        self, account_id: str, instrument: str, *, moment: dt.datetime
     ) -> dt.datetime | None: ...
     def delete_for_pair_since(
         self, account_id: str, instrument: str, *, opened_since: dt.datetime

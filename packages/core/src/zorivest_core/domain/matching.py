@@ -76,8 +76,9 @@ _MONEY_STEP: Final = Decimal(1).scaleb(-v.MONEY_SCALE)
 class Execution:
     """One fill as the matching engine sees it.
 
-    quantity is positive (the action gives the side); commission is what was paid (a rebate
-    is negative); multiplier is the instrument's contract size (1 for shares).
+    time is aware UTC; quantity is positive (the action gives the side); commission is what
+    was paid (a rebate is negative); multiplier is the instrument's contract size (1 for
+    shares); currency is the execution's (None: the account's).
     """
 
     exec_id: str
@@ -87,6 +88,7 @@ class Execution:
     price: Decimal
     commission: Decimal = ZERO
     multiplier: Decimal = ONE
+    currency: str | None = None
 
     @property
     def key(self) -> tuple[dt.datetime, str]:
@@ -164,6 +166,7 @@ class _Lot:
 class _Trip:
     direction: TradeAction
     opened_at: dt.datetime
+    currency: str | None
     entry_ids: list[str] = field(default_factory=list)
     entry_quantity: Decimal = ZERO
     entry_notional: Decimal = ZERO
@@ -234,6 +237,14 @@ class PositionMatcher:
         if trip is None:
             self._open(execution, execution.quantity, execution.commission)
             return []
+        if execution.currency != trip.currency:
+            # Amounts in two currencies are never added into one round trip.
+            raise v.fail(
+                "currency",
+                execution.currency,
+                f"execution {execution.exec_id!r} is in another currency than the position "
+                f"it trades ({trip.currency or 'the account currency'})",
+            )
         if execution.action == trip.direction:
             self._add_lot(trip, execution, execution.quantity, execution.commission)
             return []
@@ -250,7 +261,9 @@ class PositionMatcher:
         return finished
 
     def _open(self, execution: Execution, quantity: Decimal, commission: Decimal) -> None:
-        trip = _Trip(direction=execution.action, opened_at=execution.time)
+        trip = _Trip(
+            direction=execution.action, opened_at=execution.time, currency=execution.currency
+        )
         self._add_lot(trip, execution, quantity, commission)
         self._trip = trip
 
@@ -327,6 +340,7 @@ class PositionMatcher:
                 None if closed_at is None else (closed_at - trip.opened_at) // _SECOND
             ),
             id=None,
+            currency=trip.currency,
         )
 
 

@@ -61,6 +61,7 @@ ROUND_TRIP_KEYS: Final = (
     "closed_at",
     "status",
     "holding_period_seconds",
+    "currency",
 )
 
 Account = Annotated[
@@ -129,7 +130,8 @@ def roundtrips(
     """List round trips (a position's life from flat to flat), oldest opened first.
 
     --since/--until select by the time a round trip OPENED. --json prints an array of
-    objects keyed by the round trip's field names (decimals as strings, times ISO 8601 UTC).
+    objects keyed by the round trip's field names (decimals as strings, times ISO 8601 UTC;
+    currency is null when the executions named none: the account's).
     Round trips are recomputed on every import; `zorivest roundtrips rebuild JOURNAL`
     recomputes all of them from the executions.
     """

@@ -53,7 +53,6 @@ class RefreshSummary:
 
 def execution_of(trade: Trade) -> Execution:
     """The matching engine's view of a stored trade (multiplier 1 when unknown)."""
-    multiplier = getattr(trade, "multiplier", None)
     return Execution(
         exec_id=trade.exec_id,
         time=trade.time,
@@ -61,7 +60,8 @@ def execution_of(trade: Trade) -> Execution:
         quantity=trade.quantity,
         price=trade.price,
         commission=trade.commission,
-        multiplier=_ONE if multiplier is None else multiplier,
+        multiplier=_ONE if trade.multiplier is None else trade.multiplier,
+        currency=trade.currency,
     )
 
 
@@ -133,15 +133,15 @@ def refresh_round_trips(
 def _restart_point(uow: UnitOfWork, pair: Pair, changed_at: dt.datetime) -> dt.datetime:
     """The time from which the pair's executions are replayed from a flat position.
 
-    Every round trip still open or closed at/after the start is replayed, so the start
-    moves back to its opening; a round trip closing exactly then (a flip) is taken too.
+    A round trip in progress at the start is replayed whole, so the start moves back to its
+    opening; one closing exactly then (a flip, or a same-time close and reopen) too.
     """
     start = changed_at
     while True:
-        first = uow.round_trips.earliest_open_since(*pair, closed_since=start)
-        if first is None or first >= start:
+        opened = uow.round_trips.opened_before_and_spanning(*pair, moment=start)
+        if opened is None:
             return start
-        start = first
+        start = opened
 
 
 def rebuild_all(uow: UnitOfWork) -> RefreshSummary:

@@ -67,6 +67,7 @@ def round_trip_to_row(trip: RoundTrip) -> dict[str, Any]:
         "closed_at": trip.closed_at,
         "status": trip.status.value,
         "holding_period_seconds": trip.holding_period_seconds,
+        "currency": trip.currency,
     }
 
 
@@ -90,6 +91,7 @@ def row_to_round_trip(row: RowMapping) -> RoundTrip:
         closed_at=row["closed_at"],
         status=row["status"] or RoundTripStatus.OPEN,
         holding_period_seconds=row["holding_period_seconds"],
+        currency=row["currency"],
     )
 
 
@@ -216,19 +218,34 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
                 deleted += conn.execute(delete(_TRIPS).where(condition)).rowcount
         return deleted
 
-    def earliest_open_since(
-        self, account_id: str, instrument: str, *, closed_since: dt.datetime
+    def opened_before_and_spanning(
+        self, account_id: str, instrument: str, *, moment: dt.datetime
     ) -> dt.datetime | None:
-        """The earliest opened_at of the pair's round trips still open or closed at/after
-        ``closed_since``; None when there is none (served by the pair's index)."""
-        moment = v.utc("closed_since", closed_since)
-        query = select(func.min(_R.opened_at)).where(
-            _R.account_id == account_id,
-            _R.instrument == instrument,
-            or_(_R.closed_at.is_(None), _R.closed_at >= moment),
-        )
-        value = self._connection().execute(query).scalar_one()
-        return None if value is None else v.utc("opened_at", value)
+        """When the pair's position in progress at ``moment`` opened, if one was.
+
+        That is the latest ``opened_at`` before ``moment`` if a round trip opened then is
+        still open or closed at/after ``moment``; None when the position was flat. (A
+        pair's round trips follow one another, so only those opened last can span it.)
+        Two index lookups on (account_id, instrument, opened_at).
+        """
+        when = v.utc("moment", moment)
+        pair = (_R.account_id == account_id, _R.instrument == instrument)
+        connection = self._connection()
+        latest = connection.execute(
+            select(func.max(_R.opened_at)).where(*pair, _R.opened_at < when)
+        ).scalar_one()
+        if latest is None:
+            return None
+        spanning = connection.execute(
+            select(func.count())
+            .select_from(_TRIPS)
+            .where(
+                *pair,
+                _R.opened_at == latest,
+                or_(_R.closed_at.is_(None), _R.closed_at >= when),
+            )
+        ).scalar_one()
+        return v.utc("opened_at", latest) if spanning else None
 
     def delete_for_pair_since(
         self, account_id: str, instrument: str, *, opened_since: dt.datetime
@@ -287,7 +304,7 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
     ) -> list[PnlStatistics]:
         """Exact P&L aggregates of CLOSED round trips (since/until on closed_at), in SQL.
 
-        One row per currency (the account's) and group, ordered by group then currency.
+        One row per currency and group, ordered by group then currency.
         Sums stay exact: money columns are scaled integers on SQLite and NUMERIC on
         PostgreSQL. The maximum drawdown is computed with window functions in closing
         order (closed_at, id).
@@ -303,7 +320,8 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
         conditions = _conditions(closed, _R.closed_at)
         dialect = self._connection().dialect.name
         group = _group_expression(grouping, dialect).label("grp")
-        currency = _ACCOUNTS.c.currency.label("currency")
+        # A round trip's amounts are in its executions' currency, else the account's.
+        currency = func.coalesce(_R.currency, _ACCOUNTS.c.currency).label("currency")
         pnl = func.coalesce(_R.realized_pnl, 0)
         money = Money()
         base = (
@@ -426,6 +444,7 @@ _ROW_COLUMNS: Final = (
     "closed_at",
     "status",
     "holding_period_seconds",
+    "currency",
 )
 
 
@@ -459,6 +478,7 @@ class _Inserter:
             trip.closed_at,
             trip.status.value,
             trip.holding_period_seconds,
+            trip.currency,
         )
         try:
             converted = tuple(
