@@ -247,7 +247,7 @@ def report(
         typer.Option(
             "--currency",
             metavar="CUR",
-            help="Only accounts in this currency (needed when accounts use several).",
+            help="Only amounts in this currency (needed when round trips use several).",
             show_default=False,
         ),
     ] = None,
@@ -270,7 +270,8 @@ def report(
 
     Net P&L is after commissions (gross = net + commission). --since/--until select by the
     time a round trip CLOSED. Amounts in different currencies are never added: if the
-    accounts use several, choose one with --currency (or --account).
+    round trips use several (their executions', else their account's), choose one with
+    --currency.
     --json prints one object with exactly the report's keys (with --by, an array of such
     objects, each also keyed by its day/week/month/instrument); decimals are strings and a
     ratio without a value (a profit factor without losses) is null.
@@ -336,8 +337,8 @@ def _one_currency(totals: Sequence[ReportRow], wanted: str | None) -> str:
         return wanted.upper()
     if len(currencies) > 1:
         raise CliError(
-            f"the accounts use several currencies ({', '.join(currencies)}), which are never "
-            "added together: choose one with --currency CUR or --account ID",
+            f"the round trips are in several currencies ({', '.join(currencies)}), which are "
+            "never added together: choose one with --currency CUR",
             ExitCode.USAGE,
         )
     return currencies[0] if currencies else "USD"
