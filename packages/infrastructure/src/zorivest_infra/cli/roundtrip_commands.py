@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import decimal
 import json
 import sys
 from collections.abc import Sequence
@@ -18,10 +19,12 @@ from typing import TYPE_CHECKING, Annotated, Final
 from zoneinfo import ZoneInfo
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from zorivest_core.application.ports import ReportGrouping, RoundTripFilter
+from zorivest_core.domain import validation as v
 from zorivest_core.domain.enums import RoundTripStatus
 from zorivest_core.domain.errors import NotFoundError
 from zorivest_infra.cli import csv_import
@@ -31,9 +34,7 @@ from zorivest_infra.cli.options import JournalOrUrl, Json, PassphraseFile, Url, 
 from zorivest_infra.cli.output import (
     entity_to_json,
     money,
-    number,
     plain,
-    price,
     show_time,
     stdout_console,
     write_json_array,
@@ -177,29 +178,39 @@ def _trip_json(trip: RoundTrip) -> dict[str, object]:
     return {key: values[key] for key in ROUND_TRIP_KEYS}
 
 
+def _shown(value: Decimal, *, places: int = 2) -> str:
+    """For a table cell: rounded half-even to ``places`` (tiny prices keep 6), grouped."""
+    if places == 2 and value != 0 and abs(value) < 1:
+        places = 6
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_EVEN)
+    return f"{v.canonical(rounded) if places > 2 else rounded:,f}"
+
+
 def _trips_table(trips: Sequence[RoundTrip], *, zone: ZoneInfo | None) -> Table:
-    table = Table()
-    table.add_column("Opened (UTC)" if zone is None else "Opened", no_wrap=True)
-    table.add_column("Instrument", overflow="fold")
-    table.add_column("Side")
-    table.add_column("Qty", justify="right")
-    table.add_column("Entry", justify="right")
-    table.add_column("Exit", justify="right")
-    table.add_column("Net P&L", justify="right")
+    """Fits 80 columns: amounts are shown rounded (``--json`` has every digit)."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
+    table.add_column("Opened" if zone is not None else "Opened UTC", no_wrap=True)
+    table.add_column("Symbol", overflow="fold", min_width=6)
+    table.add_column("Side", no_wrap=True)
+    table.add_column("Qty", justify="right", no_wrap=True)
+    table.add_column("Entry", justify="right", no_wrap=True)
+    table.add_column("Exit", justify="right", no_wrap=True)
+    table.add_column("Net P&L", justify="right", no_wrap=True)
     table.add_column("Held", justify="right", no_wrap=True)
     for trip in trips:
         side = "long" if trip.direction.value == "BOT" else "short"
+        pnl = trip.realized_pnl or Decimal(0)
         table.add_row(
-            show_time(trip.opened_at, zone, seconds=False),
+            show_time(trip.opened_at, zone, seconds=False)[:10],
             Text(trip.instrument),
             side if trip.closed_at is not None else f"{side}*",
-            number(trip.total_quantity),
-            price(trip.entry_avg_price),
-            "" if trip.exit_avg_price is None else price(trip.exit_avg_price),
-            money(trip.realized_pnl or Decimal(0)),
+            _shown(trip.total_quantity, places=4),
+            _shown(trip.entry_avg_price),
+            "" if trip.exit_avg_price is None else _shown(trip.exit_avg_price),
+            Text(_shown(pnl), style="green" if pnl > 0 else "red" if pnl < 0 else ""),
             _held(trip.holding_period_seconds),
         )
-    table.caption = "* still open: P&L realized so far (FIFO)"
+    table.caption = "* open: P&L realized so far (FIFO). Rounded for display; --json is exact."
     return table
 
 
@@ -406,20 +417,30 @@ def _print_report(rows: Sequence[ReportRow], *, key: str | None, currency: str, 
             table.add_row(label, value)
         console.print(table)
         return
-    table = Table(title=Text(f"Closed round trips by {key} ({currency})"), title_justify="left")
+    table = Table(
+        title=Text(f"Closed round trips by {key} ({currency})"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 0, 0, 2),
+        caption="Amounts rounded to the cent; --json and --csv are exact.",
+    )
     table.add_column(key.capitalize(), overflow="fold")
     table.add_column("Trips", justify="right")
     table.add_column("Win %", justify="right")
-    table.add_column("Net P&L", justify="right")
-    table.add_column("Commission", justify="right")
-    table.add_column("Max DD", justify="right")
+    table.add_column("Net P&L", justify="right", no_wrap=True)
+    table.add_column("Commission", justify="right", no_wrap=True)
+    table.add_column("Max DD", justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
             Text(row.group or ""),
             f"{row.round_trips:,}",
             _ratio(row.win_rate, percent=True),
-            money(row.net_pnl),
-            money(row.commission, coloured=False),
-            money(row.max_drawdown, coloured=False),
+            Text(
+                _shown(row.net_pnl),
+                style="green" if row.net_pnl > 0 else "red" if row.net_pnl < 0 else "",
+            ),
+            _shown(row.commission),
+            _shown(row.max_drawdown),
         )
     console.print(table)
