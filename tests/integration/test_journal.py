@@ -751,9 +751,11 @@ def test_open_at_head_writes_no_snapshot(tmp_path: Path) -> None:
 def test_open_with_pending_migrations_snapshots_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # There is only the baseline revision, so "pending" is simulated: the wiring is tested.
+    # The journal is at head, so "pending" is simulated: the wiring is tested.
     path = tmp_path / "journal.db"
     create_with_trades(path, count=4)
+    with Journal.open(path, PASSPHRASE) as journal, journal.engine.connect() as connection:
+        revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     seen_at_upgrade: list[set[str]] = []
 
     def fake_upgrade(engine: Engine, *, revision: str = "head") -> None:
@@ -767,7 +769,8 @@ def test_open_with_pending_migrations_snapshots_first(
             pass
     snapshots = sorted(listing(tmp_path) - {"journal.db"})
     assert len(snapshots) == 1
-    assert re.fullmatch(r"journal\.pre-0001-\d{8}T\d{6}Z\.db", snapshots[0])
+    # Named after the revision the journal was at before the upgrade.
+    assert re.fullmatch(rf"journal\.pre-{revision}-\d{{8}}T\d{{6}}Z\.db", snapshots[0])
     assert len(seen_at_upgrade) == 1
     assert snapshots[0] in seen_at_upgrade[0]  # written before the upgrade ran
     with Journal.open(tmp_path / snapshots[0], PASSPHRASE) as snapshot:
