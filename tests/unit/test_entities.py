@@ -548,6 +548,7 @@ SPECS: Final[dict[type[Any], dict[str, Spec]]] = {
         "status": choice(RoundTripStatus),
         "holding_period_seconds": integer(0, required=False),
         "id": row_id(),
+        "currency": Spec("currency", required=False),
     },
     ExcursionMetrics: {
         "trade_exec_id": text(TRADE_ID),
