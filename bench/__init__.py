@@ -28,5 +28,7 @@ WORKLOAD_NAMES: tuple[str, ...] = (
     "rt_rebuild",
     "rt_report",
     "rt_import",
+    "flex_import",
+    "flex_import_rss",
 )
 """The workloads, in the order they run and are printed (``--only`` takes these names)."""

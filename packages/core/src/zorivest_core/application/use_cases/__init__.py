@@ -1,1 +1,1 @@
-"""Use cases: what the application does, each taking a unit of work."""
+"""Use cases: each takes a unit of work and plain inputs and returns a result object."""
