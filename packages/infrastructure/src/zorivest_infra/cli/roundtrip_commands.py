@@ -444,3 +444,88 @@ def _print_report(rows: Sequence[ReportRow], *, key: str | None, currency: str, 
             _shown(row.max_drawdown),
         )
     console.print(table)
+
+
+# ------------------------------------------------------------------------------------------
+# reconcile
+# ------------------------------------------------------------------------------------------
+
+
+@handle_errors
+def reconcile(
+    *,
+    journal: JournalOrUrl = None,
+    statement: Annotated[
+        str | None, positional("FILE", "The broker statement, or - for standard input.")
+    ] = None,
+    format_name: Annotated[
+        str | None,
+        typer.Option("--format", metavar="NAME", help="Use this format (see import --formats)."),
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account",
+            metavar="ID",
+            help="As for import: the account of rows whose file names none.",
+            show_default=False,
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option("--delimiter", metavar="C", help="CSV delimiter (else sniffed)."),
+    ] = None,
+    zone: Zone = None,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Compare the broker's realized P&L of each execution with ours (FIFO).
+
+    Reads the statement like `zorivest import` (same detection and options) without
+    storing anything, and compares every execution that carries the broker's realized P&L
+    (IBKR Flex `fifoPnlRealized`) with ours, computed over the journal's whole history of
+    that account and instrument. Values are compared at the broker's precision. Every
+    difference is listed with both values; exits with 1 when any differs or an execution
+    of the statement is not in the journal (import it first).
+    """
+    from zorivest_core.application.importing import ImportContext
+    from zorivest_core.application.use_cases.reconcile import broker_pnl_of
+    from zorivest_core.application.use_cases.reconcile import reconcile as reconcile_use_case
+    from zorivest_infra import importers
+
+    target, (file_name,) = resolve(journal, url, [statement], ["FILE"])
+    timezone = csv_import.zone_from_name(zone)
+    forced = importers.importer_named(format_name) if format_name is not None else None
+    with importers.open_statement(file_name) as (stream, shown, head):
+        importer = forced if forced is not None else importers.detect_format(head, source=shown)[0]
+        context = ImportContext(
+            account_id=account, zone=timezone, delimiter=delimiter, source_name=shown
+        )
+        with (
+            open_journal(target, passphrase_file) as opened,
+            opened.unit_of_work(read_only=True) as uow,
+        ):
+            result = reconcile_use_case(uow, broker_pnl_of(importer.parse(stream, context)))
+    typer.echo(
+        f"Reconciled {result.checked:,} execution(s) of {shown} ({importer.name}) with "
+        f"{target.shown}: {len(result.differences):,} differ, {len(result.missing):,} not "
+        "in the journal."
+    )
+    for item in result.differences:
+        where = f"line {item.line}: " if item.line is not None else ""
+        typer.echo(
+            f"  {where}{item.exec_id} ({item.account_id} {item.instrument}): "
+            f"ours {format(item.ours, 'f')}, broker {format(item.broker, 'f')}",
+        )
+    for missing in result.missing:
+        where = f"line {missing.line}: " if missing.line is not None else ""
+        typer.echo(
+            f"  {where}{missing.exec_id}: not in the journal (broker "
+            f"{format(missing.realized_pnl, 'f')}); import the statement first",
+        )
+    if not result.ok:
+        raise CliError(
+            f"{len(result.differences)} execution(s) differ and {len(result.missing)} are "
+            "missing from the journal",
+            ExitCode.ERROR,
+        )
