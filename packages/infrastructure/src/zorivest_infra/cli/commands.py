@@ -20,6 +20,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from rich.text import Text
 
+from zorivest_core.domain import zones
 from zorivest_core.domain.entities import Account, ImageAttachment
 from zorivest_core.domain.enums import AccountType
 from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
@@ -371,7 +372,7 @@ def _bound(
         day = None
     try:
         if day is None:
-            return csv_import.parse_time(text, zone, field_name=option)
+            return zones.parse_time(text, zone, field_name=option)
         if zone is None:
             raise CliError(
                 f"{option} {text} has no time zone: write {text}T00:00Z or add --tz ZONE",
@@ -386,7 +387,7 @@ def _bound(
         # A date means the whole day: --until 2024-03-31 includes March 31st (the
         # repository's upper bound is exclusive, so it is the next midnight).
         start = dt.datetime.combine(day + dt.timedelta(days=1) if upper else day, dt.time())
-        return csv_import.localize(start, zone, field_name=option)
+        return zones.localize(start, zone, field_name=option)
     except ValidationError as error:
         raise CliError(str(error), ExitCode.USAGE) from None
 

@@ -19,7 +19,6 @@ the other rows are imported.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -27,12 +26,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import TradeAction
 from zorivest_core.domain.errors import ValidationError
+from zorivest_core.domain.zones import iana_zone, parse_time
 from zorivest_infra.cli.errors import CliError, ExitCode
 
 if TYPE_CHECKING:
@@ -58,80 +58,17 @@ class CsvFileError(ValidationError):
 
 
 def zone_from_name(name: str | None) -> ZoneInfo | None:
-    """The IANA time zone ``name`` (e.g. ``Europe/London``), or None when not given."""
+    """The IANA time zone ``name`` (e.g. ``Europe/London``), or None when not given.
+
+    Abbreviations such as ``EST`` or ``CET`` are refused, naming the IANA zones they may
+    mean: they are fixed offsets that would shift every summer trade by an hour.
+    """
     if name is None:
         return None
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CliError(
-            f"unknown time zone {name!r}; use an IANA name such as Europe/London or "
-            "America/New_York",
-            ExitCode.USAGE,
-        ) from None
-
-
-def parse_time(value: str, zone: ZoneInfo | None, *, field_name: str = "time") -> dt.datetime:
-    """An ISO 8601 date-time; a naive one is placed in ``zone`` and must exist there once.
-
-    Raises:
-        ValidationError: Not ISO 8601, no time of day, naive without a zone, or a local time
-            that does not exist (spring-forward gap) or is ambiguous (fall-back hour).
-    """
-    text = value.strip()
-    if not text:
-        raise ValidationError(f"{field_name}: must not be empty", field=field_name)
-    if not any(separator in text for separator in ("T", "t", " ")):
-        raise ValidationError(
-            f"{field_name}: must be a date and a time of day (got {text!r})", field=field_name
-        )
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"{field_name}: is not an ISO 8601 date-time (got {text!r})", field=field_name
-        ) from None
-    if parsed.tzinfo is not None and parsed.utcoffset() is not None:
-        return _to_utc(parsed, text, field_name)
-    if zone is None:
-        raise ValidationError(
-            f"{field_name}: {text!r} has no UTC offset; add one (such as -05:00 or Z) or give "
-            "the file's time zone with --tz (it is never assumed to be UTC)",
-            field=field_name,
-        )
-    return localize(parsed, zone, field_name=field_name)
-
-
-def localize(naive: dt.datetime, zone: ZoneInfo, *, field_name: str = "time") -> dt.datetime:
-    """Place a naive wall-clock time in ``zone`` and return it in UTC, refusing guesses."""
-    first = naive.replace(tzinfo=zone, fold=0)
-    second = naive.replace(tzinfo=zone, fold=1)
-    first_utc = _to_utc(first, naive.isoformat(), field_name)
-    if first_utc.astimezone(zone).replace(tzinfo=None) != naive:
-        raise ValidationError(
-            f"{field_name}: {naive.isoformat()} does not exist in {zone.key} (the clocks "
-            "went forward); give the time with its UTC offset",
-            field=field_name,
-        )
-    if first.utcoffset() != second.utcoffset():
-        raise ValidationError(
-            f"{field_name}: {naive.isoformat()} happened twice in {zone.key} (the clocks "
-            "went back); give the time with its UTC offset",
-            field=field_name,
-        )
-    return first_utc
-
-
-def _to_utc(moment: dt.datetime, shown: str, field_name: str) -> dt.datetime:
-    """``moment`` in UTC; a ValidationError (not OverflowError) near year 1 or 9999."""
-    try:
-        return moment.astimezone(dt.UTC)
-    except OverflowError:
-        raise ValidationError(
-            f"{field_name}: {shown!r} is out of range once converted to UTC (before year 1 "
-            "or after year 9999)",
-            field=field_name,
-        ) from None
+        return iana_zone(name)
+    except ValidationError as error:
+        raise CliError(str(error), ExitCode.USAGE) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,229 @@
+"""What every broker CSV importer shares: finding the header, walking records, rejecting.
+
+A subclass names its format, its required header columns and how one record becomes an
+execution (`row`); this base finds the header (after a preamble, if the format has one),
+picks the delimiter from the header line itself, and turns every problem into a rejection
+with its line, so that no row is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, ClassVar, Generic, TypeVar
+
+from zorivest_core.application.importing import (
+    Detection,
+    ImportContext,
+    ParsedItem,
+    RowRejection,
+)
+from zorivest_core.domain.errors import ValidationError
+from zorivest_infra.importers.csv_reading import (
+    DELIMITERS,
+    CsvFileError,
+    CsvRecord,
+    decoded_lines,
+    delimiter_name,
+    records,
+    sample_lines,
+    split_header_line,
+    width_problem,
+)
+
+
+def column_key(name: str) -> str:
+    """A header name compared case- and space-insensitively."""
+    return " ".join(name.replace("\ufeff", "").split()).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The header: where each (case-insensitive) column name is, and how many there are."""
+
+    positions: dict[str, int]
+    width: int
+    line: int
+
+    @classmethod
+    def of(cls, cells: list[str], line: int) -> Columns:
+        positions: dict[str, int] = {}
+        for index, cell in enumerate(cells):
+            positions.setdefault(column_key(cell), index)
+        return cls(positions, len(cells), line)
+
+    def index(self, name: str) -> int | None:
+        """Where column `name` is; `name` may list alternatives (`Date|Datum`)."""
+        for alternative in name.split("|"):
+            index = self.positions.get(column_key(alternative))
+            if index is not None:
+                return index
+        return None
+
+    def has(self, name: str) -> bool:
+        return self.index(name) is not None
+
+    def cell(self, record: CsvRecord, name: str) -> str:
+        """The stripped cell of column `name` ("" when the file has no such column)."""
+        index = self.index(name)
+        return "" if index is None else record.cells[index].strip()
+
+    def cell_after(self, record: CsvRecord, name: str) -> str:
+        """The cell right of column `name` (DEGIRO's unnamed currency columns)."""
+        index = self.index(name)
+        if index is None or index + 1 >= len(record.cells):
+            return ""
+        return record.cells[index + 1].strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _HeaderMatch:
+    line: int
+    delimiter: str
+    cells: list[str]
+
+
+S = TypeVar("S")
+
+
+class CsvImporter(Generic[S]):
+    """Base of the CSV importers; see the module docstring. `S`: per-file state."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    required: ClassVar[tuple[str, ...]]
+    """Header columns that identify the format (matched case-insensitively); an entry may
+    list alternative names, `Date|Datum` (the first is the one messages name)."""
+    delimiters: ClassVar[tuple[str, ...]] = (",",)
+    max_preamble: ClassVar[int] = 0
+    """How many lines of text may come before the header (Schwab writes a title line);
+    blank lines and `#` comment lines before the header are skipped and not counted."""
+    encoding: ClassVar[str] = "utf-8"
+
+    # -- detection -------------------------------------------------------------------------
+
+    def detect(self, sample: bytes) -> Detection:
+        lines = [line for line in sample_lines(sample) if not _skipped_before_header(line)]
+        best_missing: list[str] = list(self.required)
+        wrong_delimiter: str | None = None
+        for line in lines[: self.max_preamble + 1]:
+            for delimiter in DELIMITERS:
+                missing = self._missing(split_header_line(line, delimiter))
+                if not missing and delimiter in self.delimiters:
+                    return Detection(100, f"the {self.title} header ({self._shown()})")
+                if not missing:
+                    wrong_delimiter = delimiter
+                elif len(missing) < len(best_missing):
+                    best_missing = missing
+        if wrong_delimiter is not None:
+            return Detection(
+                0,
+                f"the {self.title} columns are there but {delimiter_name(wrong_delimiter)}-"
+                f"separated; {self.title} files are "
+                f"{' or '.join(delimiter_name(d) for d in self.delimiters)}-separated",
+            )
+        return Detection(0, f"not a {self.title} file: no header with {', '.join(best_missing)}")
+
+    def _missing(self, cells: list[str]) -> list[str]:
+        present = {column_key(cell) for cell in cells}
+        return [
+            name.split("|")[0]
+            for name in self.required
+            if not any(column_key(alternative) in present for alternative in name.split("|"))
+        ]
+
+    def _shown(self) -> str:
+        return ", ".join(name.split("|")[0] for name in self.required)
+
+    # -- parsing ---------------------------------------------------------------------------
+
+    def parse(self, stream: BinaryIO, context: ImportContext) -> Iterator[ParsedItem]:
+        source = context.source_name
+        lines = decoded_lines(stream, source=source, encoding=self.encoding)
+        header, rest = self._find_header(lines, context)
+        columns = Columns.of(header.cells, header.line)
+        self.check_columns(columns, context)
+        state = self.start(columns, context)
+        blank_seen = False
+        for record in records(rest, delimiter=header.delimiter, first_line=header.line + 1):
+            if isinstance(record, RowRejection):
+                yield record
+                continue
+            if record.blank:
+                blank_seen = True
+                continue
+            if self.is_footer(record, columns, blank_seen=blank_seen):
+                continue
+            problem = width_problem(record, columns.width)
+            if problem is not None:
+                yield RowRejection(record.line, problem)
+                continue
+            try:
+                item = self.row(columns, record, context, state)
+            except ValidationError as error:
+                yield RowRejection(record.line, str(error))
+                continue
+            yield item
+
+    def _find_header(
+        self, lines: Iterator[str], context: ImportContext
+    ) -> tuple[_HeaderMatch, Iterator[str]]:
+        source = context.source_name
+        delimiters = (context.delimiter,) if context.delimiter else self.delimiters
+        checked: list[str] = []
+        number = 0
+        for text in lines:
+            number += 1
+            if _skipped_before_header(text):
+                continue
+            checked.append(text)
+            for delimiter in delimiters:
+                cells = split_header_line(text, delimiter)
+                if not self._missing(cells):
+                    return _HeaderMatch(number, delimiter, cells), lines
+            if len(checked) > self.max_preamble:
+                break
+        if not checked:
+            raise CsvFileError(f"{source}: the file is empty (expected a {self.title} header)")
+        detection = self.detect("".join(checked).encode())
+        reason = detection.reason
+        if detection.matched and context.delimiter:
+            reason = (
+                f"the {self.title} header is not {delimiter_name(context.delimiter)}-"
+                f"separated as --delimiter {context.delimiter!r} says"
+            )
+        raise CsvFileError(f"{source}: line {number}: {reason}")
+
+    # -- hooks -----------------------------------------------------------------------------
+
+    def check_columns(self, columns: Columns, context: ImportContext) -> None:
+        """Refuse a header that lacks what this import needs (beyond detection)."""
+
+    def start(self, columns: Columns, context: ImportContext) -> S:
+        """Per-file state handed to every `row` call (id counters and the like)."""
+        raise NotImplementedError
+
+    def is_footer(self, record: CsvRecord, columns: Columns, *, blank_seen: bool) -> bool:
+        """Whether `record` is text after the table (a disclaimer), not a row."""
+        return False
+
+    def row(
+        self, columns: Columns, record: CsvRecord, context: ImportContext, state: S
+    ) -> ParsedItem:
+        raise NotImplementedError
+
+
+def _skipped_before_header(line: str) -> bool:
+    """Blank lines, and `#` comment lines (our fixtures name their source that way)."""
+    text = line.strip()
+    return not text or text.startswith("#")
+
+
+def account_for(context: ImportContext, broker_account: str | None) -> str:
+    """The journal account of a row: --account, else the account the file names."""
+    if context.account_id:
+        return context.account_id
+    if broker_account:
+        return broker_account
+    raise ValidationError("the file names no account for this row; give --account ID")
