@@ -90,16 +90,16 @@ class CsvImporter(Generic[S]):
     """Base of the CSV importers; see the module docstring. `S`: per-file state."""
 
     name: ClassVar[str]
-    title: ClassVar[str]
+    title: str
     description: ClassVar[str]
-    required: ClassVar[tuple[str, ...]]
+    required: tuple[str, ...]
     """Header columns that identify the format (matched case-insensitively); an entry may
     list alternative names, `Date|Datum` (the first is the one messages name)."""
-    delimiters: ClassVar[tuple[str, ...]] = (",",)
+    delimiters: tuple[str, ...] = (",",)
     max_preamble: ClassVar[int] = 0
     """How many lines of text may come before the header (Schwab writes a title line);
     blank lines and `#` comment lines before the header are skipped and not counted."""
-    encoding: ClassVar[str] = "utf-8"
+    encoding: str = "utf-8"
 
     # -- detection -------------------------------------------------------------------------
 

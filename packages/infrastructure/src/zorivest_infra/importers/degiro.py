@@ -114,9 +114,9 @@ def degiro_number(text: str, field: str) -> Decimal:
 
 class DegiroImporter(CsvImporter[DerivedIds]):
     name: ClassVar[str] = "degiro"
-    title: ClassVar[str] = "DEGIRO"
+    title = "DEGIRO"
     description: ClassVar[str] = "DEGIRO Transactions CSV (comma or semicolon, decimal commas)"
-    required: ClassVar[tuple[str, ...]] = (
+    required = (
         "Date|Datum",
         "Time|Tijd|Uhrzeit",
         "Product|Produkt",
@@ -129,7 +129,7 @@ class DegiroImporter(CsvImporter[DerivedIds]):
         "Transaction and/or third|Transactiekosten en/of|Transaktionskosten und/oder",
         "Order ID|Order-ID",
     )
-    delimiters: ClassVar[tuple[str, ...]] = (",", ";")
+    delimiters = (",", ";")
 
     def start(self, columns: Columns, context: ImportContext) -> DerivedIds:
         return DerivedIds(self.name)

@@ -93,9 +93,9 @@ def _action(text: str) -> TradeAction | None:
 
 class FidelityImporter(CsvImporter[DerivedIds]):
     name: ClassVar[str] = "fidelity"
-    title: ClassVar[str] = "Fidelity"
+    title = "Fidelity"
     description: ClassVar[str] = "Fidelity account history CSV (Accounts_History.csv)"
-    required: ClassVar[tuple[str, ...]] = (
+    required = (
         "Run Date",
         "Action",
         "Symbol",

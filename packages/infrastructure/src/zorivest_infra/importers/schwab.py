@@ -77,9 +77,9 @@ def option_from_symbol(symbol: str) -> OptionContract | None:
 
 class SchwabImporter(CsvImporter[DerivedIds]):
     name: ClassVar[str] = "schwab"
-    title: ClassVar[str] = "Schwab"
+    title = "Schwab"
     description: ClassVar[str] = "Schwab / thinkorswim transaction history CSV"
-    required: ClassVar[tuple[str, ...]] = (
+    required = (
         "Date",
         "Action",
         "Symbol",

@@ -73,9 +73,9 @@ def _fill_time(text: str, context: ImportContext) -> dt.datetime:
 
 class TradovateImporter(CsvImporter[RepeatedIds]):
     name: ClassVar[str] = "tradovate"
-    title: ClassVar[str] = "Tradovate"
+    title = "Tradovate"
     description: ClassVar[str] = "Tradovate futures fills CSV (contract months, point values)"
-    required: ClassVar[tuple[str, ...]] = (
+    required = (
         "Fill ID|id",
         "Timestamp",
         "B/S|action",
