@@ -8,10 +8,10 @@ the line that holds it, not "near" some other line.
 The stdlib ``csv`` reader then runs in strict mode over those lines, and every record comes
 with the physical lines it spans. That makes structural damage visible instead of silent:
 
-- an unclosed quote makes the reader swallow the following lines into one field; the
-  record then spans several lines and has the wrong number of fields, and is rejected at
-  the line where the quote opened, naming the lines it swallowed (or, at the end of the
-  file, as a quote that never closes);
+- an unclosed quote makes the reader swallow the following lines into one field; such a
+  record spans several lines and is rejected at the line where the quote opened, naming
+  the lines it swallowed, whatever its number of fields (or, at the end of the file, as a
+  quote that never closes);
 - a stray character after a closing quote is a ``csv.Error`` rejected at its record's line;
 - a record with more or fewer fields than the header is rejected by the importer, which
   knows the header's width (:func:`width_problem`).
@@ -136,16 +136,26 @@ def records(
 
 
 def width_problem(record: CsvRecord, width: int) -> str | None:
-    """Why a record does not have the header's `width` fields, or None when it does."""
+    """Why a record is not one row of the header's `width` fields, or None when it is.
+
+    A record spanning several lines is refused even with the right number of fields: no
+    statement field holds a line break, and an unclosed quote that happens to close on a
+    later line would otherwise turn several rows into one silently.
+    """
     count = len(record.cells)
+    if record.last_line > record.line:
+        swallowed = (
+            f"line {record.last_line}"
+            if record.last_line == record.line + 1
+            else f"lines {record.line + 1}-{record.last_line}"
+        )
+        return (
+            f"unclosed quote? the quoted field that opens on line {record.line} runs on to "
+            f"line {record.last_line}, swallowing {swallowed} ({count} fields, the header "
+            f"has {width})"
+        )
     if count == width:
         return None
-    if record.last_line > record.line:
-        return (
-            f"unclosed quote: the quoted field that opens on line {record.line} runs on to "
-            f"line {record.last_line}, swallowing lines {record.line + 1}-{record.last_line} "
-            f"({count} fields instead of {width})"
-        )
     hint = " (an unquoted delimiter inside a value?)" if count > width else ""
     return f"expected {width} fields as in the header, got {count}{hint}"
 

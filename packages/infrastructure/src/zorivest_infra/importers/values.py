@@ -43,7 +43,7 @@ def number(text: str, field: str, *, decimal: str = ".") -> Decimal:
         negative, body = True, body[1:-1].strip()
     if body[:1] in "+-":
         negative, body = negative or body[0] == "-", body[1:].strip()
-    body = body.lstrip(_CURRENCY_SIGNS).strip()
+    body = body.strip(_CURRENCY_SIGNS).strip()
     if body[:1] in "+-" and not negative:  # `$-12.00`
         negative, body = body[0] == "-", body[1:].strip()
     if body.endswith("-"):  # `12.00-`, some ledgers
