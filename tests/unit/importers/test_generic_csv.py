@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 
 from tests.unit.importers.helpers import executions, parse_bytes, parse_fixture, rejections
+from zorivest_core.application.mapping_profile import MappingProfile
 from zorivest_core.domain.enums import AssetClass, OptionRight, TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_core.domain.zones import iana_zone
-from zorivest_infra.importers.generic import GenericCsvImporter, MappingProfile
+from zorivest_infra.importers.generic import GenericCsvImporter
 
 NEW_YORK = iana_zone("America/New_York")
 
