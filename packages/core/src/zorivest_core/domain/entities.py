@@ -114,8 +114,6 @@ class Trade(_Entity):
             ),
         )
         self._set("underlying", v.optional_text("underlying", self.underlying, max_length=64))
-        if self.underlying is not None and not self.underlying.strip():
-            raise v.fail("underlying", self.underlying, "must not be blank (None: not known)")
         self._set("expiry", v.optional_date("expiry", self.expiry))
         self._set("strike", v.optional_exact("strike", self.strike, scale=PRICE, minimum=ZERO))
         self._set("option_right", v.optional_choice("option_right", self.option_right, OptionRight))
