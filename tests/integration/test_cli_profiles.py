@@ -1,4 +1,4 @@
-"""`zorivest profile add|list|show|delete`, and zone names refused by the CLI."""
+"""`zorivest profile add|list|show|delete`; zone names and counts in CLI messages."""
 
 from __future__ import annotations
 
@@ -119,3 +119,18 @@ def test_import_refuses_zone_abbreviations(cli: Cli, journal: Path, tmp_path: Pa
         "zone name (it would ignore daylight saving time); it may mean America/New_York, "
         "America/Toronto, America/Panama\n"
     )
+
+
+def test_counts_take_the_right_number(cli: Cli, journal: Path, tmp_path: Path) -> None:
+    ok(cli("account", "add", journal, "ACC1", "--name", "Main"))
+    csv_file = tmp_path / "one.csv"
+    csv_file.write_text(
+        "exec_id,time,instrument,action,quantity,price,account_id\n"
+        "E1,2024-03-08T14:30:00Z,AAPL,BOT,1,10,ACC1\n"
+        "E2,2024-03-08T14:30:00Z,AAPL,BOT,-1,10,ACC1\n"
+    )
+    strict = cli("import", journal, csv_file, "--strict")
+    assert "--strict: 1 row rejected and 0 conflicts; nothing was imported" in strict.stderr
+    ok(cli("import", journal, csv_file))
+    listing = ok(cli("trades", journal)).stdout
+    assert "The newest trade (all accounts; 1 in all)" in listing

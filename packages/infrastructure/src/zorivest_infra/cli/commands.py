@@ -57,6 +57,7 @@ from zorivest_infra.cli.target import (
     require_existing_journal,
     resolve,
 )
+from zorivest_infra.cli.wording import count_of, noun_for
 
 _PROGRESS_MIN_BYTES: Final = 1_000_000
 _TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
@@ -307,8 +308,8 @@ def import_trades(
                 if strict and (summary.rejected or summary.conflicts):
                     _print_import_summary(path, target.shown, summary, committed=False)
                     raise CliError(
-                        f"--strict: {summary.rejected} row(s) rejected and {summary.conflicts} "
-                        "conflict(s); nothing was imported",
+                        f"--strict: {count_of(summary.rejected, 'row')} rejected and "
+                        f"{count_of(summary.conflicts, 'conflict')}; nothing was imported",
                         ExitCode.INVALID_INPUT,
                     )
                 uow.commit()
@@ -318,7 +319,8 @@ def import_trades(
                 ExitCode.INTERRUPTED,
             ) from None
     if summary.ignored_columns:
-        _warn(f"ignored unknown column(s): {', '.join(summary.ignored_columns)}")
+        columns = summary.ignored_columns
+        _warn(f"ignored unknown {noun_for(len(columns), 'column')}: {', '.join(columns)}")
     _print_import_summary(path, target.shown, summary, committed=True)
 
 
@@ -344,7 +346,7 @@ def _print_import_summary(
             out.print(f"  line {row.line}: {row.reason}", markup=False, highlight=False)
         hidden = summary.rejected - len(summary.rejected_rows)
         if hidden:
-            out.print(f"  ... and {hidden:,} more rejected rows", highlight=False)
+            out.print(f"  ... and {count_of(hidden, 'more rejected row')}", highlight=False)
     if summary.conflict_ids:
         out.print("Conflicting exec_ids (journal unchanged for these):", highlight=False)
         for exec_id in summary.conflict_ids:
@@ -446,7 +448,11 @@ def trades(
     if not shown:
         _say(f"No trades ({scope}).")
         return
-    title = f"{len(shown):,} newest trades ({scope}; {total:,} in all)"
+    title = (
+        f"{len(shown):,} newest trades ({scope}; {total:,} in all)"
+        if len(shown) > 1
+        else f"The newest trade ({scope}; {total:,} in all)"
+    )
     stdout_console().print(trades_table(shown, zone=timezone, title=title))
 
 
@@ -752,7 +758,7 @@ def verify(
     for problem in result.problems:
         typer.echo(f"problem: {problem}")
     raise CliError(
-        f"{target.shown} has {len(result.problems)} problem(s); restore a backup if data "
+        f"{target.shown} has {count_of(len(result.problems), 'problem')}; restore a backup if data "
         "is damaged",
         ExitCode.ERROR,
     )
