@@ -96,6 +96,8 @@ class CsvImporter(Generic[S]):
     """Header columns that identify the format (matched case-insensitively); an entry may
     list alternative names, `Date|Datum` (the first is the one messages name)."""
     delimiters: tuple[str, ...] = (",",)
+    score: ClassVar[int] = 100
+    """Detection score of a matching header (a broker's distinctive header: 100)."""
     max_preamble: ClassVar[int] = 0
     """How many lines of text may come before the header (Schwab writes a title line);
     blank lines and `#` comment lines before the header are skipped and not counted."""
@@ -111,7 +113,7 @@ class CsvImporter(Generic[S]):
             for delimiter in DELIMITERS:
                 missing = self._missing(split_header_line(line, delimiter))
                 if not missing and delimiter in self.delimiters:
-                    return Detection(100, f"the {self.title} header ({self._shown()})")
+                    return Detection(self.score, f"the {self.title} header ({self._shown()})")
                 if not missing:
                     wrong_delimiter = delimiter
                 elif len(missing) < len(best_missing):

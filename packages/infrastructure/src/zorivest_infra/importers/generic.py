@@ -61,6 +61,8 @@ class GenericCsvImporter(CsvImporter[_FileState]):
 
     name = "generic"
     title = "generic CSV"
+    # Plain field names are less distinctive than a broker's own header.
+    score = 50
     description = "CSV with exec_id, time, instrument, action, quantity, price (or a profile)"
 
     def __init__(self, profile: MappingProfile | None = None) -> None:
