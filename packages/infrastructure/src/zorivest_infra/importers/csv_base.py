@@ -9,7 +9,7 @@ with its line, so that no row is ever dropped silently.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, ClassVar, Generic, TypeVar
 
 from zorivest_core.application.importing import (
@@ -44,6 +44,7 @@ class Columns:
     positions: dict[str, int]
     width: int
     line: int
+    _resolved: dict[str, int | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, cells: list[str], line: int) -> Columns:
@@ -54,11 +55,17 @@ class Columns:
 
     def index(self, name: str) -> int | None:
         """Where column `name` is; `name` may list alternatives (`Date|Datum`)."""
+        try:
+            return self._resolved[name]  # resolved once per file, not once per row
+        except KeyError:
+            pass
+        found = None
         for alternative in name.split("|"):
-            index = self.positions.get(column_key(alternative))
-            if index is not None:
-                return index
-        return None
+            found = self.positions.get(column_key(alternative))
+            if found is not None:
+                break
+        self._resolved[name] = found
+        return found
 
     def has(self, name: str) -> bool:
         return self.index(name) is not None

@@ -29,7 +29,6 @@ Mapping:
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 from typing import ClassVar, Final
@@ -130,7 +129,7 @@ class FidelityImporter(CsvImporter[DerivedIds]):
             columns.cell(record, "Run Date"), "Run Date", form="%m/%d/%Y", shown="MM/DD/YYYY"
         )
         zone = context.zone or DEFAULT_ZONE
-        time = values.in_zone(dt.datetime.combine(day, dt.time()), zone, "Run Date")
+        time = values.start_of_day(day, zone, "Run Date")
         symbol = columns.cell(record, "Symbol")
         if not symbol:
             raise ValidationError("Symbol: must not be empty")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ from zorivest_infra.importers.csv_base import Columns, CsvImporter
 from zorivest_infra.importers.csv_reading import DELIMITERS, CsvRecord
 from zorivest_infra.importers.ids import DerivedIds, RepeatedIds
 
+_ASSET_CLASSES: Final = frozenset(member.value for member in AssetClass)
 _RIGHTS: Final = {
     "C": OptionRight.CALL,
     "CALL": OptionRight.CALL,
@@ -73,6 +74,7 @@ class GenericCsvImporter(CsvImporter[_FileState]):
         if not self.profile.has_action:
             needed.remove("action")
         self.required = tuple(self.profile.header(name) for name in needed)
+        self._headers = {name: self.profile.header(name) for name in FIELDS}
         self.delimiters = (self.profile.delimiter,) if self.profile.delimiter else DELIMITERS
         self.encoding = self.profile.encoding
         if profile is not None:
@@ -96,9 +98,10 @@ class GenericCsvImporter(CsvImporter[_FileState]):
         self, columns: Columns, record: CsvRecord, context: ImportContext, state: _FileState
     ) -> ParsedItem:
         profile = self.profile
+        headers = self._headers
 
         def cell(field_name: str) -> str:
-            return columns.cell(record, profile.header(field_name))
+            return columns.cell(record, headers[field_name])
 
         def amount(field_name: str) -> Decimal | None:
             return values.optional_number(cell(field_name), field_name, decimal=profile.decimal)
@@ -119,6 +122,7 @@ class GenericCsvImporter(CsvImporter[_FileState]):
                 raise ValidationError("exec_id: must not be empty")
         else:
             exec_id = state.derived.next_id(account, [cell(name) for name in FIELDS[1:]])
+        asset_class, right, expiry = self._details(cell)
         trade = Trade(
             exec_id=exec_id,
             time=self._time(cell("time"), state),
@@ -129,8 +133,15 @@ class GenericCsvImporter(CsvImporter[_FileState]):
             account_id=account,
             commission=amount("commission") or Decimal(0),
             realized_pnl=amount("realized_pnl") or Decimal(0),
+            asset_class=asset_class,
+            multiplier=amount("multiplier"),
+            underlying=cell("underlying") or None,
+            expiry=expiry,
+            strike=amount("strike"),
+            option_right=right,
+            currency=cell("currency").upper() or None,
+            fx_rate=amount("fx_rate"),
         )
-        trade = self._details(trade, cell, amount)
         repeats = (
             state.repeated.earlier_line(exec_id, record.line)
             if profile.id_strategy == "column"
@@ -182,14 +193,12 @@ class GenericCsvImporter(CsvImporter[_FileState]):
 
     @staticmethod
     def _details(
-        trade: Trade,
         cell: Callable[[str], str],
-        amount: Callable[[str], Decimal | None],
-    ) -> Trade:
+    ) -> tuple[AssetClass | None, OptionRight | None, dt.date | None]:
         asset_text = cell("asset_class").lower()
         asset_class = None
         if asset_text:
-            if asset_text not in {member.value for member in AssetClass}:
+            if asset_text not in _ASSET_CLASSES:
                 allowed = ", ".join(member.value for member in AssetClass)
                 raise ValidationError(f"asset_class: {asset_text!r} is not one of {allowed}")
             asset_class = AssetClass(asset_text)
@@ -205,14 +214,4 @@ class GenericCsvImporter(CsvImporter[_FileState]):
             if expiry_text
             else None
         )
-        return replace(
-            trade,
-            asset_class=asset_class,
-            multiplier=amount("multiplier"),
-            underlying=cell("underlying") or None,
-            expiry=expiry,
-            strike=amount("strike"),
-            option_right=right,
-            currency=cell("currency").upper() or None,
-            fx_rate=amount("fx_rate"),
-        )
+        return asset_class, right, expiry

@@ -28,7 +28,6 @@ Mapping:
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 from typing import ClassVar, Final
@@ -112,7 +111,7 @@ class SchwabImporter(CsvImporter[DerivedIds]):
             as_of["traded"] if as_of else date_text, "Date", form="%m/%d/%Y", shown="MM/DD/YYYY"
         )
         zone = context.zone or DEFAULT_ZONE
-        time = values.in_zone(dt.datetime.combine(day, dt.time()), zone, "Date")
+        time = values.start_of_day(day, zone, "Date")
         symbol = " ".join(columns.cell(record, "Symbol").split())
         if not symbol:
             raise ValidationError("Symbol: must not be empty")

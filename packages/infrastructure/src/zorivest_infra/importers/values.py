@@ -8,6 +8,7 @@ with decimal points is an error, never fifteen. Messages quote the cell as writt
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Final
@@ -83,13 +84,35 @@ def positive(value: Decimal, written: str, field: str) -> Decimal:
 def date(text: str, field: str, *, form: str, shown: str) -> dt.date:
     """A date in the strptime `form` (e.g. `%m/%d/%Y`, shown to users as MM/DD/YYYY)."""
     written = text.strip()
+    parsed = _date(written, form)
+    if parsed is None:
+        raise ValidationError(
+            f"{field}: {written!r} is not a date in the form {shown}", field=field
+        )
+    return parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _date(written: str, form: str) -> dt.date | None:
+    # Statements repeat the same few dates on many rows; strptime is slow.
     try:
         # A calendar date: no zone applies.
         return dt.datetime.strptime(written, form).date()  # noqa: DTZ007
     except ValueError:
-        raise ValidationError(
-            f"{field}: {written!r} is not a date in the form {shown}", field=field
-        ) from None
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    return localize(dt.datetime.combine(day, dt.time()), zone, field_name="date")
+
+
+def start_of_day(day: dt.date, zone: ZoneInfo, field: str) -> dt.datetime:
+    """00:00 of `day` in `zone`, in UTC (formats that give a date and no time)."""
+    try:
+        return _midnight(day, zone)
+    except ValidationError as error:  # midnight skipped by a DST change (a few zones)
+        raise ValidationError(str(error).replace("date:", f"{field}:", 1), field=field) from None
 
 
 def wall_time(text: str, field: str, *, form: str, shown: str) -> dt.datetime:
