@@ -468,3 +468,56 @@ class TestDegiro:
             "Reference exchange: no time zone known for 'QQQ'; give the zone of this file's "
             "times with --tz"
         )
+
+
+def test_fidelity_older_layout_without_account_columns() -> None:
+    data = (
+        b"\n\n"
+        b"Run Date,Action,Symbol,Security Description,Security Type,Quantity,Price ($),"
+        b"Commission ($),Fees ($),Accrued Interest ($),Amount ($),Settlement Date\n"
+        b"01/08/2024,YOU BOUGHT VANGUARD TOTAL STOCK MARKET ETF (VTI) (Cash),VTI,"
+        b"VANGUARD TOTAL STOCK MARKET ETF,Cash,3.25,235.12,,,,-764.14,01/10/2024\n"
+    )
+    (item,) = parse_bytes(FidelityImporter(), data, account_id="IRA")
+    assert isinstance(item, ParsedExecution)
+    _check(
+        item,
+        line=4,
+        time=_at(2024, 1, 8, 5),  # EST, UTC-5
+        instrument="VTI",
+        action=TradeAction.BOT,
+        quantity="3.25",
+        price="235.12",
+        account="IRA",
+        commission="0",
+        asset_class=AssetClass.STOCK,
+    )
+    assert item.broker_account is None
+
+
+def test_fidelity_without_any_account_rejects_rows_asking_for_one() -> None:
+    data = (
+        b"Run Date,Action,Symbol,Quantity,Price ($),Commission ($),Fees ($),Amount ($)\n"
+        b"01/08/2024,YOU SOLD X (X) (Cash),X,-1,2,,,2\n"
+    )
+    assert rejections(parse_bytes(FidelityImporter(), data)) == [
+        (2, "the file names no account for this row; give --account ID")
+    ]
+
+
+def test_detection_reasons_a_user_can_act_on() -> None:
+    semicolons = b"Date;Action;Symbol;Description;Quantity;Price;Fees & Comm;Amount\n"
+    detection = SchwabImporter().detect(semicolons)
+    assert detection.score == 0
+    assert detection.reason == (
+        "the Schwab columns are there but semicolon-separated; Schwab files are comma-separated"
+    )
+    assert (
+        DegiroImporter()
+        .detect(semicolons)
+        .reason.startswith(
+            "not a DEGIRO file: the header lacks Time, Product, ISIN, Reference exchange, Local"
+        )
+    )
+    tradovate = TradovateImporter().detect(b"id,timestamp,action,contract,qty,price\n")
+    assert tradovate.score == 100

@@ -103,7 +103,7 @@ def test_no_header_names_the_missing_columns() -> None:
     with pytest.raises(ValidationError) as caught:
         parse_bytes(SchwabImporter(), b"Date,Action,Symbol\n01/02/2024,Buy,X\n")
     assert str(caught.value) == (
-        "test.csv: line 2: not a Schwab file: no header with Quantity, Price, Fees & Comm, Amount"
+        "test.csv: line 2: not a Schwab file: the header lacks Quantity, Price, Fees & Comm, Amount"
     )
 
 

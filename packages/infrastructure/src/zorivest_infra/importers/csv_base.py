@@ -132,7 +132,9 @@ class CsvImporter(Generic[S]):
                 f"separated; {self.title} files are "
                 f"{' or '.join(delimiter_name(d) for d in self.delimiters)}-separated",
             )
-        return Detection(0, f"not a {self.title} file: no header with {', '.join(best_missing)}")
+        if len(best_missing) == len(self.required):
+            return Detection(0, f"not a {self.title} file: no header with {self._shown()}")
+        return Detection(0, f"not a {self.title} file: the header lacks {', '.join(best_missing)}")
 
     def _missing(self, cells: list[str]) -> list[str]:
         present = {column_key(cell) for cell in cells}
