@@ -216,3 +216,19 @@ def test_profile_round_trips_through_its_stored_document() -> None:
 def test_invalid_profiles_are_refused(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         MappingProfile(name="p", **changes)  # type: ignore[arg-type]
+
+
+def test_a_field_column_twice_in_the_header_is_refused() -> None:
+    data = b"exec_id,time,instrument,action,quantity,price,price,account_id\n"
+    with pytest.raises(ValidationError) as caught:
+        parse_bytes(GenericCsvImporter(), data)
+    assert str(caught.value) == "test.csv: line 1: column 'price' appears twice in the header"
+
+
+def test_other_columns_are_ignored_even_when_repeated() -> None:
+    data = (
+        b"exec_id,time,instrument,action,quantity,price,account_id,note,note\n"
+        b"E1,2024-03-08T14:30:00Z,AAPL,BOT,1,10,A,x,y\n"
+    )
+    (item,) = executions(parse_bytes(GenericCsvImporter(), data))
+    assert item.trade.exec_id == "E1"

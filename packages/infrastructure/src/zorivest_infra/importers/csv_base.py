@@ -44,14 +44,20 @@ class Columns:
     positions: dict[str, int]
     width: int
     line: int
+    repeated: frozenset[str] = frozenset()
+    """Column names (keys) that appear more than once in the header."""
     _resolved: dict[str, int | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, cells: list[str], line: int) -> Columns:
         positions: dict[str, int] = {}
+        repeated: set[str] = set()
         for index, cell in enumerate(cells):
-            positions.setdefault(column_key(cell), index)
-        return cls(positions, len(cells), line)
+            key = column_key(cell)
+            if key in positions and key:
+                repeated.add(key)
+            positions.setdefault(key, index)
+        return cls(positions, len(cells), line, frozenset(repeated))
 
     def index(self, name: str) -> int | None:
         """Where column `name` is; `name` may list alternatives (`Date|Datum`)."""

@@ -37,7 +37,7 @@ from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import AssetClass, OptionRight, TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.importers import values
-from zorivest_infra.importers.csv_base import Columns, CsvImporter
+from zorivest_infra.importers.csv_base import Columns, CsvImporter, column_key
 from zorivest_infra.importers.csv_reading import DELIMITERS, CsvRecord
 from zorivest_infra.importers.ids import DerivedIds, RepeatedIds
 
@@ -81,6 +81,13 @@ class GenericCsvImporter(CsvImporter[_FileState]):
             self.title = f"profile {profile.name!r}"
 
     def check_columns(self, columns: Columns, context: ImportContext) -> None:
+        for name in FIELDS:
+            header = self._headers[name]
+            if any(column_key(part) in columns.repeated for part in header.split("|")):
+                raise ValidationError(
+                    f"{context.source_name}: line {columns.line}: column {header!r} appears "
+                    "twice in the header"
+                )
         given = context.account_id or self.profile.account_id
         if given is None and not columns.has(self.profile.header("account_id")):
             raise ValidationError(
