@@ -266,12 +266,16 @@ class TestFidelity:
             )
         ]
 
-    def test_account_option_overrides_the_file_account(self) -> None:
-        parsed = executions(
+    def test_ids_follow_the_file_account_whatever_account_option_is_given(self) -> None:
+        # The use case, not the importer, maps the file's account to a journal account
+        # (--account only when the journal lacks it), so ids must not depend on --account.
+        plain = executions(parse_fixture(FidelityImporter(), "fidelity/Accounts_History.csv"))
+        given = executions(
             parse_fixture(FidelityImporter(), "fidelity/Accounts_History.csv", account_id="J1")
         )
-        assert {item.trade.account_id for item in parsed} == {"J1"}
-        assert {item.broker_account for item in parsed} == {"X00000001"}
+        assert [item.trade.exec_id for item in plain] == [item.trade.exec_id for item in given]
+        assert {item.trade.account_id for item in given} == {"X00000001"}
+        assert {item.broker_account for item in given} == {"X00000001"}
 
 
 class TestTradovate:

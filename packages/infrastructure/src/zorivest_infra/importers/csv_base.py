@@ -238,9 +238,13 @@ def _skipped_before_header(line: str) -> bool:
 
 
 def account_for(context: ImportContext, broker_account: str | None) -> str:
-    """The journal account of a row: --account, else the account the file names."""
-    if context.account_id:
-        return context.account_id
+    """The account a row is given before the import use case maps it to a journal account.
+
+    The file's own account id first (the use case keeps it when the journal has that
+    account, else uses --account), then --account; a row with neither is rejected here.
+    """
     if broker_account:
         return broker_account
+    if context.account_id:
+        return context.account_id
     raise ValidationError("the file names no account for this row; give --account ID")

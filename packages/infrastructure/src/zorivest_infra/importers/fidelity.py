@@ -22,8 +22,9 @@ Mapping:
   the action gives the side.
 - `Price ($)` plain decimal. `Commission ($)` (paid, positive) -> commission; `Fees ($)`
   (SEC and activity fees, positive) -> the transaction ledger as a regulatory fee.
-- `Account Number` (when present) is the statement's account (`broker_account`);
-  otherwise --account names the journal account.
+- `Account Number` (when present) is the statement's account (`broker_account`), kept
+  when the journal has that account, else --account; it is also the account in the
+  deterministic ids, so they do not depend on --account.
 - Ids: Fidelity writes no execution id; see importers.ids. Currency USD.
 """
 
