@@ -469,9 +469,22 @@ class TestDegiro:
         ((line, reason),) = rejections(parse_bytes(DegiroImporter(), data, account_id="A"))
         assert line == 2
         assert reason == (
-            "Reference exchange: no time zone known for 'QQQ'; give the zone of this file's "
-            "times with --tz"
+            "Reference exchange: no time zone known for 'QQQ' (venue 'Q'); give the zone of "
+            "this file's times with --tz"
         )
+
+    def test_an_unknown_exchange_code_falls_back_to_the_venue_mic(self) -> None:
+        data = (
+            b"Date,Time,Product,ISIN,Reference exchange,Venue,Quantity,Price,,Local value,,"
+            b"Value,,Exchange rate,Transaction and/or third,,Total,,Order ID\n"
+            b"08-07-2024,10:00,X,IE00BK5BQT80,QQQ,XLON,1,1.5,GBP,-1.5,GBP,-1.77,EUR,,,,"
+            b"-1.77,EUR,o\n"
+        )
+        (item,) = parse_bytes(DegiroImporter(), data, account_id="A")
+        assert isinstance(item, ParsedExecution)
+        assert item.trade.time == _at(2024, 7, 8, 9)  # London summer time, UTC+1
+        assert item.trade.currency == "GBP"
+        assert item.trade.fx_rate == Decimal("1.18")
 
 
 def test_fidelity_older_layout_without_account_columns() -> None:

@@ -19,8 +19,8 @@ Mapping:
 - `Date` `DD-MM-YYYY` + `Time` `HH:MM` are local times of the reference exchange: the zone
   comes from the exchange code (:data:`EXCHANGE_ZONES`, e.g. NSY/NDQ America/New_York,
   EAM Europe/Amsterdam, XET Europe/Berlin), each time converted with that zone's rules
-  for its date; --tz overrides it for every row. An unknown exchange without --tz is
-  rejected, naming the code.
+  for its date (an unknown code falls back to the `Venue` MIC, :data:`VENUE_ZONES`); --tz
+  overrides it for every row. A row whose zone is still unknown is rejected, naming both.
 - `Quantity` is negative for sales: its absolute value is stored, the sign gives the side.
 - `Price` and its currency -> price and the trade's currency.
 - `Transaction and/or third` costs are negative when paid: commission = minus that value
@@ -85,6 +85,35 @@ EXCHANGE_ZONES: Final[dict[str, str]] = {
 }
 """DEGIRO's reference-exchange codes and the IANA zone of their local times."""
 
+VENUE_ZONES: Final[dict[str, str]] = {
+    "XNYS": "America/New_York",
+    "XNAS": "America/New_York",
+    "ARCX": "America/New_York",
+    "BATS": "America/New_York",
+    "XTSE": "America/Toronto",
+    "XAMS": "Europe/Amsterdam",
+    "XPAR": "Europe/Paris",
+    "XBRU": "Europe/Brussels",
+    "XLIS": "Europe/Lisbon",
+    "XETR": "Europe/Berlin",
+    "XFRA": "Europe/Berlin",
+    "XLON": "Europe/London",
+    "XMIL": "Europe/Rome",
+    "XMAD": "Europe/Madrid",
+    "XSWX": "Europe/Zurich",
+    "XWBO": "Europe/Vienna",
+    "XSTO": "Europe/Stockholm",
+    "XCSE": "Europe/Copenhagen",
+    "XHEL": "Europe/Helsinki",
+    "XOSL": "Europe/Oslo",
+    "XWAR": "Europe/Warsaw",
+    "XTKS": "Asia/Tokyo",
+    "XHKG": "Asia/Hong_Kong",
+    "XASX": "Australia/Sydney",
+}
+"""ISO 10383 market identifier codes of the `Venue` column, used when DEGIRO's own
+reference-exchange code is not in EXCHANGE_ZONES."""
+
 _ISIN: Final = re.compile(r"[A-Z]{2}[A-Z0-9]{9}[0-9]")
 _TEN_PLACES: Final = Decimal("1e-10")
 _ID_COLUMNS: Final = (
@@ -142,13 +171,14 @@ class DegiroImporter(CsvImporter[DerivedIds]):
         if not _ISIN.fullmatch(isin):
             raise ValidationError(f"ISIN: {isin!r} is not an ISIN")
         exchange = columns.cell(record, "Reference exchange|Beurs|Referenzbörse")
+        venue = columns.cell(record, "Venue|Uitvoeringsplaats|Ausführungsort")
         zone = context.zone
         if zone is None:
-            zone_name = EXCHANGE_ZONES.get(exchange.upper())
+            zone_name = EXCHANGE_ZONES.get(exchange.upper()) or VENUE_ZONES.get(venue.upper())
             if zone_name is None:
                 raise ValidationError(
-                    f"Reference exchange: no time zone known for {exchange!r}; give the "
-                    "zone of this file's times with --tz"
+                    f"Reference exchange: no time zone known for {exchange!r} (venue "
+                    f"{venue!r}); give the zone of this file's times with --tz"
                 )
             zone = ZoneInfo(zone_name)
         date_text = columns.cell(record, "Date|Datum")
