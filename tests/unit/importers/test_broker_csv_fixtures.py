@@ -524,10 +524,18 @@ def test_fidelity_without_any_account_rejects_rows_asking_for_one() -> None:
 
 def test_detection_reasons_a_user_can_act_on() -> None:
     semicolons = b"Date;Action;Symbol;Description;Quantity;Price;Fees & Comm;Amount\n"
+    forced = parse_bytes(
+        SchwabImporter(),
+        semicolons + b"01/05/2024;Buy;MSFT;MICROSOFT;3;$370.00;;-$1,110.00\n",
+        account_id="A",
+        delimiter=";",
+    )
+    assert [item.trade.instrument for item in executions(forced)] == ["MSFT"]
     detection = SchwabImporter().detect(semicolons)
     assert detection.score == 0
     assert detection.reason == (
-        "the Schwab columns are there but semicolon-separated; Schwab files are comma-separated"
+        "the Schwab columns are there but semicolon-separated; Schwab files are "
+        "comma-separated (for a re-saved file use --delimiter ';' --format schwab)"
     )
     assert (
         DegiroImporter()

@@ -136,7 +136,8 @@ class CsvImporter(Generic[S]):
                 0,
                 f"the {self.title} columns are there but {delimiter_name(wrong_delimiter)}-"
                 f"separated; {self.title} files are "
-                f"{' or '.join(delimiter_name(d) for d in self.delimiters)}-separated",
+                f"{' or '.join(delimiter_name(d) for d in self.delimiters)}-separated (for a "
+                f"re-saved file use --delimiter {wrong_delimiter!r} --format {self.name})",
             )
         if len(best_missing) == len(self.required):
             return Detection(0, f"not a {self.title} file: no header with {self._shown()}")
