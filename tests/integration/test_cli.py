@@ -156,6 +156,14 @@ def test_round_trip_init_import_trades_attach_thumbnail_verify_backup_passwd(
         "account_id": "ACC1",
         "commission": "1",
         "realized_pnl": "0",
+        "asset_class": None,
+        "multiplier": None,
+        "underlying": None,
+        "expiry": None,
+        "strike": None,
+        "option_right": None,
+        "currency": None,
+        "fx_rate": None,
     }
     assert by_id["E3"]["quantity"] == "0.5"
     assert by_id["E3"]["action"] == "BOT"  # BUY is accepted as BOT
