@@ -546,3 +546,15 @@ def test_detection_reasons_a_user_can_act_on() -> None:
     )
     tradovate = TradovateImporter().detect(b"id,timestamp,action,contract,qty,price\n")
     assert tradovate.score == 100
+
+
+def test_degiro_costs_column_under_its_longer_name() -> None:
+    data = (
+        b"Date,Time,Product,ISIN,Reference exchange,Venue,Quantity,Price,,Local value,,"
+        b"Value,,Exchange rate,Transaction and/or third party fees,,Total,,Order ID\n"
+        b"08-11-2024,14:45,X,IE00BK5BQT80,EAM,XAMS,2,10.5,EUR,-21,EUR,-21,EUR,,-2.00,EUR,"
+        b"-23,EUR,o\n"
+    )
+    (item,) = parse_bytes(DegiroImporter(), data, account_id="A")
+    assert isinstance(item, ParsedExecution)
+    assert item.trade.commission == Decimal(2)

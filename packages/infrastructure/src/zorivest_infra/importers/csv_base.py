@@ -67,7 +67,7 @@ class Columns:
             pass
         found = None
         for alternative in name.split("|"):
-            found = self.positions.get(column_key(alternative))
+            found = _position(self.positions, alternative)
             if found is not None:
                 break
         self._resolved[name] = found
@@ -107,7 +107,8 @@ class CsvImporter(Generic[S]):
     description: ClassVar[str]
     required: tuple[str, ...]
     """Header columns that identify the format (matched case-insensitively); an entry may
-    list alternative names, `Date|Datum` (the first is the one messages name)."""
+    list alternative names, `Date|Datum` (the first is the one messages name), and a name
+    ending in `*` matches header names that start with it."""
     delimiters: tuple[str, ...] = (",",)
     score: ClassVar[int] = 100
     """Detection score of a matching header (a broker's distinctive header: 100)."""
@@ -144,15 +145,17 @@ class CsvImporter(Generic[S]):
         return Detection(0, f"not a {self.title} file: the header lacks {', '.join(best_missing)}")
 
     def _missing(self, cells: list[str]) -> list[str]:
-        present = {column_key(cell) for cell in cells}
+        present = {column_key(cell): index for index, cell in enumerate(cells)}
         return [
-            name.split("|")[0]
+            _first_name(name)
             for name in self.required
-            if not any(column_key(alternative) in present for alternative in name.split("|"))
+            if not any(
+                _position(present, alternative) is not None for alternative in name.split("|")
+            )
         ]
 
     def _shown(self) -> str:
-        return ", ".join(name.split("|")[0] for name in self.required)
+        return ", ".join(_first_name(name) for name in self.required)
 
     # -- parsing ---------------------------------------------------------------------------
 
@@ -230,6 +233,19 @@ class CsvImporter(Generic[S]):
         self, columns: Columns, record: CsvRecord, context: ImportContext, state: S
     ) -> ParsedItem:
         raise NotImplementedError
+
+
+def _position(positions: dict[str, int], alternative: str) -> int | None:
+    """Where the column `alternative` is; a trailing `*` matches names by their start
+    (DEGIRO's costs column: `Transaction and/or third party fees` in some versions)."""
+    if not alternative.endswith("*"):
+        return positions.get(column_key(alternative))
+    prefix = column_key(alternative[:-1])
+    return next((index for key, index in positions.items() if key.startswith(prefix)), None)
+
+
+def _first_name(name: str) -> str:
+    return name.split("|", maxsplit=1)[0].rstrip("*")
 
 
 def _skipped_before_header(line: str) -> bool:

@@ -114,6 +114,7 @@ VENUE_ZONES: Final[dict[str, str]] = {
 """ISO 10383 market identifier codes of the `Venue` column, used when DEGIRO's own
 reference-exchange code is not in EXCHANGE_ZONES."""
 
+_COSTS: Final = "Transaction and/or third*|Transaction costs*|Transactiekosten*|Transaktionskosten*"
 _ISIN: Final = re.compile(r"[A-Z]{2}[A-Z0-9]{9}[0-9]")
 _TEN_PLACES: Final = Decimal("1e-10")
 _ID_COLUMNS: Final = (
@@ -125,7 +126,7 @@ _ID_COLUMNS: Final = (
     "Quantity|Aantal|Anzahl",
     "Price|Koers|Kurs",
     "Local value|Lokale waarde|Wert in Lokalwährung",
-    "Transaction and/or third|Transactiekosten en/of|Transaktionskosten und/oder",
+    _COSTS,
     "Order ID|Order-ID",
 )
 
@@ -155,7 +156,7 @@ class DegiroImporter(CsvImporter[DerivedIds]):
         "Price|Koers|Kurs",
         "Local value|Lokale waarde|Wert in Lokalwährung",
         "Value|Waarde|Wert",
-        "Transaction and/or third|Transactiekosten en/of|Transaktionskosten und/oder",
+        _COSTS,
         "Order ID|Order-ID",
     )
     delimiters = (",", ";")
@@ -206,8 +207,7 @@ class DegiroImporter(CsvImporter[DerivedIds]):
             if local_value == 0:
                 raise ValidationError("Local value: must not be 0 for a trade in another currency")
             fx_rate = (abs(value) / abs(local_value)).quantize(_TEN_PLACES, ROUND_HALF_EVEN)
-        costs_column = "Transaction and/or third|Transactiekosten en/of|Transaktionskosten und/oder"
-        costs_text = columns.cell(record, costs_column)
+        costs_text = columns.cell(record, _COSTS)
         commission = -degiro_number(costs_text, "Transaction costs") if costs_text else Decimal(0)
         product = columns.cell(record, "Product|Produkt")
         trade = Trade(
