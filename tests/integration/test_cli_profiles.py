@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,50 @@ def test_counts_take_the_right_number(cli: Cli, journal: Path, tmp_path: Path) -
     ok(cli("import", journal, csv_file))
     listing = ok(cli("trades", journal)).stdout
     assert "The newest trade (all accounts; 1 in all)" in listing
+
+
+def test_import_with_a_saved_profile(cli: Cli, journal: Path, tmp_path: Path) -> None:
+    ok(cli("account", "add", journal, "EU1", "--name", "Broker X"))
+    ok(
+        cli(
+            "profile", "add", journal, "broker-x",
+            "--column", "time=Datum", "--column", "instrument=Wertpapier",
+            "--column", "action=Richtung", "--column", "quantity=Stück",
+            "--column", "price=Kurs", "--column", "commission=Provision",
+            "--date-format", "%d.%m.%Y %H:%M", "--delimiter", ";", "--decimal", ",",
+            "--buy", "Kauf", "--sell", "Verkauf", "--tz", "Europe/Berlin",
+            "--ids", "derived", "--account", "EU1",
+        )
+    )  # fmt: skip
+    fixture = Path(__file__).parents[1] / "fixtures" / "imports" / "generic" / "broker-x.csv"
+    first = ok(cli("import", journal, fixture, "--profile", "broker-x"))
+    assert "generic (with profile broker-x)" in first.stdout
+    assert re.search(r"^\s+inserted\s+3$", first.stdout, re.MULTILINE), first.stdout
+    assert "line 5: time: 2024-10-27T02:30:00 happened twice in Europe/Berlin" in first.stdout
+    again = ok(cli("import", journal, fixture, "--profile", "broker-x"))
+    assert re.search(r"^\s+inserted\s+0$", again.stdout, re.MULTILINE), again.stdout
+    assert re.search(r"^\s+duplicates\s+3\b", again.stdout, re.MULTILINE), again.stdout
+    listed = json.loads(ok(cli("trades", journal, "--json")).stdout)
+    assert sorted((item["time"], item["price"], item["account_id"]) for item in listed) == [
+        ("2024-07-02T07:05:00+00:00", "181.52", "EU1"),
+        ("2024-07-02T07:05:00+00:00", "181.52", "EU1"),
+        ("2024-07-05T15:20:00+00:00", "1190", "EU1"),
+    ]
+
+
+def test_profile_and_format_together_are_refused(cli: Cli, journal: Path, tmp_path: Path) -> None:
+    csv_file = tmp_path / "t.csv"
+    csv_file.write_text("x\n")
+    result = cli("import", journal, csv_file, "--profile", "p", "--format", "generic")
+    assert result.exit_code == ExitCode.USAGE
+    assert "give --profile or --format, not both" in result.stderr
+
+
+def test_import_with_an_unknown_profile_names_the_saved_ones(
+    cli: Cli, journal: Path, tmp_path: Path
+) -> None:
+    csv_file = tmp_path / "t.csv"
+    csv_file.write_text("x\n")
+    result = cli("import", journal, csv_file, "--profile", "nope")
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert "no profile 'nope' (no profile is saved yet" in result.stderr

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zorivest_infra.cli import commands, profile_commands
+from zorivest_infra.cli import commands, import_commands, profile_commands
 from zorivest_infra.cli.errors import EXIT_CODE_HELP, STATE
 
 _EPILOG = (
@@ -68,7 +68,7 @@ account_app.command("add")(commands.account_add)
 account_app.command("list")(commands.account_list)
 app.add_typer(account_app, name="account")
 app.add_typer(profile_commands.profile_app, name="profile")
-app.command("import")(commands.import_trades)
+app.command("import")(import_commands.import_statement_command)
 app.command("trades")(commands.trades)
 app.command("attach")(commands.attach)
 app.command("images")(commands.images)

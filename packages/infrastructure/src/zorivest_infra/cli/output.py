@@ -46,8 +46,10 @@ def plain(value: object) -> object:
     """A JSON-ready value: Decimals as plain-notation strings, times ISO 8601, enums as text."""
     if isinstance(value, Decimal):
         return format(value, "f")
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, dt.date):  # datetimes, and dates (an option's expiry)
+        if isinstance(value, dt.datetime) and value.tzinfo:
+            value = value.astimezone(dt.UTC)
+        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, bytes):

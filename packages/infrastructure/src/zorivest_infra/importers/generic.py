@@ -64,7 +64,7 @@ class GenericCsvImporter(CsvImporter[_FileState]):
     title = "generic CSV"
     # Plain field names are less distinctive than a broker's own header.
     score = 50
-    description = "CSV with exec_id, time, instrument, action, quantity, price (or a profile)"
+    description = "Zorivest's own CSV, or any CSV through a saved --profile"
 
     def __init__(self, profile: MappingProfile | None = None) -> None:
         self.profile = profile or MappingProfile()
