@@ -6,7 +6,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from tests.unit.importers.helpers import executions, parse_bytes, parse_fixture, rejections
+import pytest
+
+from tests.unit.importers.helpers import (
+    FIXTURES,
+    executions,
+    parse_bytes,
+    parse_fixture,
+    rejections,
+)
 from zorivest_core.application.importing import Fee, Identifier, ParsedExecution
 from zorivest_core.domain.enums import (
     AssetClass,
@@ -558,3 +566,25 @@ def test_degiro_costs_column_under_its_longer_name() -> None:
     (item,) = parse_bytes(DegiroImporter(), data, account_id="A")
     assert isinstance(item, ParsedExecution)
     assert item.trade.commission == Decimal(2)
+
+
+def test_the_registry_names_the_closest_csv_format() -> None:
+    from zorivest_infra import importers
+
+    sample = b'"Date","Action","Symbol","Description","Quantity","Price"\n"01/02/2024","Buy"\n'
+    with pytest.raises(importers.UnrecognisedFormatError) as caught:
+        importers.detect_format(sample, source="x.csv")
+    assert str(caught.value) == (
+        "x.csv: no format recognised; closest is schwab: not a Schwab file: the header lacks "
+        "Fees & Comm, Amount (see zorivest import --formats, or force one with --format NAME)"
+    )
+    for name, fixture in (
+        ("schwab", "schwab/transactions.csv"),
+        ("fidelity", "fidelity/Accounts_History.csv"),
+        ("tradovate", "tradovate/fills.csv"),
+        ("degiro", "degiro/Transactions-nl.csv"),
+        ("degiro", "degiro/Transactions-en.csv"),
+        ("generic", "generic/executions.csv"),
+    ):
+        head = (FIXTURES / fixture).read_bytes()[: importers.SAMPLE_SIZE]
+        assert importers.detect_format(head)[0].name == name, fixture

@@ -133,16 +133,23 @@ class CsvImporter(Generic[S]):
                 elif len(missing) < len(best_missing):
                     best_missing = missing
         if wrong_delimiter is not None:
+            separated = " or ".join(delimiter_name(d) for d in self.delimiters)
             return Detection(
                 0,
                 f"the {self.title} columns are there but {delimiter_name(wrong_delimiter)}-"
-                f"separated; {self.title} files are "
-                f"{' or '.join(delimiter_name(d) for d in self.delimiters)}-separated (for a "
-                f"re-saved file use --delimiter {wrong_delimiter!r} --format {self.name})",
+                f"separated; {self.title} files are {separated}-separated (for a re-saved "
+                f"file use --delimiter {wrong_delimiter!r} --format {self.name})",
+                closeness=95,
             )
         if len(best_missing) == len(self.required):
             return Detection(0, f"not a {self.title} file: no header with {self._shown()}")
-        return Detection(0, f"not a {self.title} file: the header lacks {', '.join(best_missing)}")
+        # How near: the share of this format's columns the best header line has (< 90).
+        present = len(self.required) - len(best_missing)
+        return Detection(
+            0,
+            f"not a {self.title} file: the header lacks {', '.join(best_missing)}",
+            closeness=10 + 80 * present // len(self.required),
+        )
 
     def _missing(self, cells: list[str]) -> list[str]:
         present = {column_key(cell): index for index, cell in enumerate(cells)}
