@@ -963,7 +963,10 @@ REJECTION_CASES: Final = _rejection_cases()
 
 
 def _short_repr(value: object) -> str:
-    """The start of the value as an error message shows it (long reprs are cut)."""
+    """The start of the value as an error message shows it (long reprs are cut); a finite
+    Decimal as a user writes it (`-100`), never `Decimal('-100')`."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return str(value)[:50]
     return repr(value)[:50]
 
 

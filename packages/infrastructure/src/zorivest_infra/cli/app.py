@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zorivest_infra.cli import commands, import_commands, roundtrip_commands
+from zorivest_infra.cli import commands, import_commands, profile_commands, roundtrip_commands
 from zorivest_infra.cli.errors import EXIT_CODE_HELP, STATE
 
 _EPILOG = (
@@ -67,6 +67,7 @@ app.command("encrypt")(commands.encrypt)
 account_app.command("add")(commands.account_add)
 account_app.command("list")(commands.account_list)
 app.add_typer(account_app, name="account")
+app.add_typer(profile_commands.profile_app, name="profile")
 app.command("import")(import_commands.import_statement_command)
 app.command("trades")(commands.trades)
 app.command("attach")(commands.attach)
