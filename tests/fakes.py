@@ -38,6 +38,9 @@ from zorivest_core.application.ports import (
     McpGuardRepository,
     MistakeRepository,
     OptionsStrategyRepository,
+    PnlStatistics,
+    ReportGrouping,
+    RoundTripFilter,
     RoundTripRepository,
     SaveManyResult,
     SettingsRepository,
@@ -139,6 +142,9 @@ class FakeDatabase:
     def next_id(self) -> int:
         self.last_id += 1
         return self.last_id
+
+
+_EVERYTHING = RoundTripFilter()
 
 
 def _missing(kind: str, key: object) -> NotFoundError:
@@ -259,6 +265,23 @@ class FakeTradeRepository:
         if batch_size < 1:
             raise ValidationError("batch_size: must be at least 1", field="batch_size")
         return iter(self._newest_first(account_id, since, until))
+
+    def iter_in_matching_order(
+        self,
+        *,
+        account_id: str | None = None,
+        instrument: str | None = None,
+        since: dt.datetime | None = None,
+        batch_size: int = 5000,
+    ) -> Iterator[Trade]:
+        chosen = [
+            t
+            for t in self._db.trades.values()
+            if account_id in (None, t.account_id)
+            and instrument in (None, t.instrument)
+            and _within(t.time, since, None)
+        ]
+        return iter(sorted(chosen, key=lambda t: (t.account_id, t.instrument, t.time, t.exec_id)))
 
     def list_with_reports(
         self, account_id: str, *, limit: int = 100, after: TradeCursor | None = None
@@ -700,8 +723,65 @@ class FakeRoundTripRepository:
         self._db.round_trips[new_id] = _with_id(round_trip, new_id)
         return new_id
 
+    def save_many(self, round_trips: Iterable[RoundTrip]) -> int:
+        return len([self.save(round_trip) for round_trip in round_trips])
+
     def get(self, round_trip_id: int) -> RoundTrip | None:
         return self._db.round_trips.get(round_trip_id)
+
+    def _drop(self, doomed: Iterable[int]) -> int:
+        keys = list(doomed)
+        for key in keys:
+            del self._db.round_trips[key]
+        return len(keys)
+
+    def delete_for_pairs(self, pairs: Iterable[tuple[str, str]]) -> int:
+        wanted = set(pairs)
+        table = self._db.round_trips
+        return self._drop(k for k, r in table.items() if (r.account_id, r.instrument) in wanted)
+
+    def delete_all(self) -> int:
+        return self._drop(list(self._db.round_trips))
+
+    def opened_before_and_spanning(
+        self, account_id: str, instrument: str, *, moment: dt.datetime
+    ) -> dt.datetime | None:
+        pair = self.list_for_account(account_id, instrument=instrument)
+        earlier = [r for r in pair if r.opened_at < moment]
+        if not earlier:
+            return None
+        latest = max(r.opened_at for r in earlier)
+        spanning = any(
+            r.opened_at == latest and (r.closed_at is None or r.closed_at >= moment)
+            for r in earlier
+        )
+        return latest if spanning else None
+
+    def delete_for_pair_since(
+        self, account_id: str, instrument: str, *, opened_since: dt.datetime
+    ) -> int:
+        pair = self.list_for_account(account_id, instrument=instrument)
+        return self._drop(r.id for r in pair if r.id is not None and r.opened_at >= opened_since)
+
+    def iter_matching(
+        self, where: RoundTripFilter = _EVERYTHING, *, batch_size: int = 1000
+    ) -> Iterator[RoundTrip]:
+        found = [
+            r
+            for r in self._db.round_trips.values()
+            if where.account_id in (None, r.account_id)
+            and where.instrument in (None, r.instrument)
+            and where.status in (None, r.status)
+            and _within(r.opened_at, where.since, where.until)
+        ]
+        return iter(sorted(found, key=lambda r: (r.opened_at, r.id or 0)))
+
+    def statistics(
+        self, where: RoundTripFilter = _EVERYTHING, *, by: ReportGrouping = ReportGrouping.ALL
+    ) -> list[PnlStatistics]:
+        # Aggregation (win rate, drawdown per currency and group) is the SQL repository's
+        # job, tested in its contract suite; use-case tests that need it use a real journal.
+        raise NotImplementedError("FakeRoundTripRepository does not compute statistics")
 
     def update(self, round_trip: RoundTrip) -> None:
         _replace(self._db.round_trips, round_trip.id, round_trip, "round trip")

@@ -90,6 +90,9 @@ class ParsedExecution:
         ACCTID); the use case maps it to a journal account.
     broker_realized_pnl: the broker's own realized P&L for this execution, if the file
         carries one (IBKR fifoPnlRealized), for reconciliation.
+    repeats_line: set when the same broker exec id appeared earlier in this file, at that
+        line. Brokers correct last, so this later row is the one to keep; the use case
+        reports "line N repeats line M" rather than "already in the journal".
     """
 
     line: int
@@ -98,6 +101,7 @@ class ParsedExecution:
     identifiers: tuple[Identifier, ...] = ()
     broker_account: str | None = None
     broker_realized_pnl: Decimal | None = None
+    repeats_line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

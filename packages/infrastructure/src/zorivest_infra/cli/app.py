@@ -19,6 +19,7 @@ COMMANDS: Final = {
     "init": "zorivest_infra.cli.commands:init",
     "encrypt": "zorivest_infra.cli.commands:encrypt",
     "account": "zorivest_infra.cli.account_app:account_app",
+    "profile": "zorivest_infra.cli.profile_commands:profile_app",
     "import": "zorivest_infra.cli.import_commands:import_statement_command",
     "trades": "zorivest_infra.cli.commands:trades",
     "attach": "zorivest_infra.cli.commands:attach",
@@ -30,6 +31,8 @@ COMMANDS: Final = {
     "passwd": "zorivest_infra.cli.commands:passwd",
     "upgrade": "zorivest_infra.cli.commands:upgrade",
     "demo": "zorivest_infra.cli.commands:demo",
+    "roundtrips": "zorivest_infra.cli.roundtrip_commands:roundtrips",
+    "report": "zorivest_infra.cli.roundtrip_commands:report",
 }
 """The command table; each module is imported only when its command runs (or for --help)."""
 

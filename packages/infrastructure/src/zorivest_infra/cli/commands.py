@@ -20,6 +20,7 @@ from rich.text import Text
 from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
 from zorivest_core.application.use_cases.list_trades import list_trades
 from zorivest_core.application.use_cases.upgrade_journal import upgrade_journal
+from zorivest_core.domain import zones
 from zorivest_core.domain.entities import Account
 from zorivest_core.domain.enums import AccountType
 from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
@@ -56,7 +57,6 @@ from zorivest_infra.cli.target import (
     require_existing_journal,
     resolve,
 )
-from zorivest_infra.importers.times import localize
 
 _TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
 
@@ -267,7 +267,7 @@ def _bound(
         day = None
     try:
         if day is None:
-            return csv_import.parse_time(text, zone, field_name=option)
+            return zones.parse_time(text, zone, field_name=option)
         if zone is None:
             raise CliError(
                 f"{option} {text} has no time zone: write {text}T00:00Z or add --tz ZONE",
@@ -282,7 +282,7 @@ def _bound(
         # A date means the whole day: --until 2024-03-31 includes March 31st (the
         # repository's upper bound is exclusive, so it is the next midnight).
         start = dt.datetime.combine(day + dt.timedelta(days=1) if upper else day, dt.time())
-        return localize(start, zone, field_name=option)
+        return zones.localize(start, zone, field_name=option)
     except ValidationError as error:
         raise CliError(str(error), ExitCode.USAGE) from None
 
@@ -344,7 +344,11 @@ def trades(
     if not shown:
         _say(f"No trades ({scope}).")
         return
-    title = f"{len(shown):,} newest trades ({scope}; {total:,} in all)"
+    title = (
+        f"{len(shown):,} newest trades ({scope}; {total:,} in all)"
+        if len(shown) > 1
+        else f"The newest trade ({scope}; {total:,} in all)"
+    )
     stdout_console().print(trades_table(shown, zone=timezone, title=title))
 
 

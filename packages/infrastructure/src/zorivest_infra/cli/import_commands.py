@@ -13,7 +13,8 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from zorivest_core.application.importing import ImportContext
+from zorivest_core.application.importing import ImportContext, Importer
+from zorivest_core.application.use_cases import profiles
 from zorivest_core.application.use_cases.import_statement import (
     CHUNK_SIZE,
     ConflictReport,
@@ -26,6 +27,7 @@ from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, Zone, positional
 from zorivest_infra.cli.output import stderr_console, stdout_console
 from zorivest_infra.cli.target import open_journal, resolve
+from zorivest_infra.cli.wording import count_of
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -82,6 +84,15 @@ def import_statement_command(
             show_default=False,
         ),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            metavar="NAME",
+            help="A CSV mapping profile saved with `zorivest profile add`.",
+            show_default=False,
+        ),
+    ] = None,
     delimiter: Annotated[
         str | None,
         typer.Option("--delimiter", metavar="C", help="CSV delimiter, e.g. ';' (else sniffed)."),
@@ -119,13 +130,18 @@ def import_statement_command(
     timezone = csv_import.zone_from_name(zone)
     if delimiter is not None and len(delimiter.encode("unicode_escape")) > 2:
         raise CliError(f"--delimiter must be one character (got {delimiter!r})", ExitCode.USAGE)
+    if profile is not None and format_name is not None:
+        raise CliError("give --profile or --format, not both", ExitCode.USAGE)
     forced = importers.importer_named(format_name) if format_name is not None else None
     with importers.open_statement(file_name) as (stream, shown, head):
+        importer: Importer | None = None
         if forced is not None:
             importer, how = forced, "chosen with --format"
-        else:
+        elif profile is None:
             importer, _ = importers.detect_format(head, source=shown)
             how = "detected from its content"
+        else:
+            how = f"with profile {profile}"
         context = ImportContext(
             account_id=account, zone=timezone, delimiter=delimiter, source_name=shown
         )
@@ -141,6 +157,15 @@ def import_statement_command(
             disable=not console.is_terminal,
         )
         with open_journal(target, passphrase_file) as opened:
+            if profile is not None:
+                from zorivest_infra.importers.generic import GenericCsvImporter
+
+                with opened.unit_of_work(read_only=True) as reading:
+                    saved = profiles.load_profile(reading, profile).profile
+                importer = GenericCsvImporter(saved)
+                account = account or saved.account_id
+            if importer is None:  # pragma: no cover - set above on every path
+                raise CliError("no format chosen", ExitCode.ERROR)
             try:
                 with progress, opened.unit_of_work() as uow:
                     task = progress.add_task("import", total=None)
@@ -158,8 +183,8 @@ def import_statement_command(
                     if strict and (summary.rejected or summary.conflicts):
                         _print_summary(shown, target.shown, how, summary, committed=False)
                         raise CliError(
-                            f"--strict: {summary.rejected} row(s) rejected and "
-                            f"{summary.conflicts} conflict(s); nothing was imported",
+                            f"--strict: {count_of(summary.rejected, 'row')} rejected and "
+                            f"{count_of(summary.conflicts, 'conflict')}; nothing was imported",
                             ExitCode.INVALID_INPUT,
                         )
                     uow.commit()
@@ -198,7 +223,7 @@ def _print_summary(
         out.print(f"  {label:<11} {count:>10,}{suffix}", highlight=False)
     for account, rows in summary.unknown_accounts.items():
         out.print(
-            f"  account {account!r} is not in the journal: {rows:,} row(s) rejected",
+            f"  account {account!r} is not in the journal: {count_of(rows, 'row')} rejected",
             markup=False,
             highlight=False,
         )
@@ -208,7 +233,7 @@ def _print_summary(
             out.print(f"  line {row.line}: {row.reason}", markup=False, highlight=False)
         hidden = summary.rejected - len(summary.rejected_rows)
         if hidden:
-            out.print(f"  ... and {hidden:,} more rejected rows", highlight=False)
+            out.print(f"  ... and {count_of(hidden, 'more rejected row')}", highlight=False)
     _print_reports(
         "Conflicting exec_ids (journal unchanged; --replace takes the file's):",
         summary.conflict_reports,

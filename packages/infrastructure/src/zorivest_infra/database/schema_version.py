@@ -12,7 +12,7 @@ from typing import Final
 
 from sqlalchemy import Engine, exc, text
 
-HEAD_REVISION: Final = "0003"
+HEAD_REVISION: Final = "0004"
 """The newest revision this code knows (Alembic's head)."""
 
 

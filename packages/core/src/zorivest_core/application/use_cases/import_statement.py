@@ -14,7 +14,10 @@ yields and never knows which format it was. It
   every differing field, stored -> file; with `replace=True` the file's version replaces
   the stored one and each change is reported old -> new;
 - refuses an exec_id that is stored (or earlier in the file) under ANOTHER account: that is
-  two brokers' ids colliding, an error naming both rows, never a silent conflict.
+  two brokers' ids colliding, an error naming both rows, never a silent conflict;
+- recomputes the round trips of the (account, instrument) pairs it added to or replaced in,
+  from the earliest time it touched (`round_trips.refresh_round_trips`), in the same unit
+  of work: a re-import that inserts nothing recomputes nothing.
 
 Nothing is committed here: the caller commits the unit of work when it accepts the
 summary. An importer error for the file as a whole (`ValidationError`), an id collision,
@@ -40,6 +43,12 @@ from zorivest_core.application.importing import (
     RowRejection,
 )
 from zorivest_core.application.ports import UnitOfWork
+from zorivest_core.application.use_cases.round_trips import (
+    Pair,
+    earliest_changes,
+    merge_changes,
+    refresh_round_trips,
+)
 from zorivest_core.domain.entities import BankTransaction, IdentifierMapping, LedgerEntry, Trade
 from zorivest_core.domain.errors import ConflictError, NotFoundError
 
@@ -112,6 +121,8 @@ class ImportSummary:
     conflict_reports: list[ConflictReport] = field(default_factory=list)
     replaced_reports: list[ConflictReport] = field(default_factory=list)
     unknown_accounts: dict[str, int] = field(default_factory=dict)
+    round_trips: int = 0
+    """Round trips stored for the pairs the import touched (recomputed from its changes)."""
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected += 1
@@ -210,6 +221,7 @@ class _Import:
         self._executions: list[ParsedExecution] = []
         self._bank_lines: list[BankTransaction] = []
         self._identifiers: dict[tuple[str, str], Identifier] = {}
+        self._touched: dict[Pair, dt.datetime | None] = {}
         self.summary = ImportSummary(format_name=format_name)
 
     # -- items ---------------------------------------------------------------------------
@@ -271,6 +283,7 @@ class _Import:
                 )
             )
         self.summary.identifiers = len(self._identifiers)
+        self.summary.round_trips = refresh_round_trips(self._uow, self._touched).stored
 
     # -- chunks --------------------------------------------------------------------------
 
@@ -291,6 +304,10 @@ class _Import:
         summary = self.summary
         summary.inserted += len(result.inserted)
         inserted = set(result.inserted)
+        merge_changes(
+            self._touched,
+            earliest_changes(item.trade for item in chunk if item.trade.exec_id in inserted),
+        )
         fees_done: set[str] = set()
         for item in chunk:
             exec_id = item.trade.exec_id
@@ -335,6 +352,8 @@ class _Import:
                 summary.conflict_reports.append(report)
             return
         self._uow.trades.update(trade)
+        # Both the stored version's pair and time and the file's are recomputed.
+        merge_changes(self._touched, earliest_changes([stored, trade]))
         for entry in self._uow.ledger.list_for_trade(trade.exec_id):
             if entry.id is not None:
                 self._uow.ledger.delete(entry.id)

@@ -523,6 +523,35 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
                 return
             after = TradeCursor.after(page[-1])
 
+    def iter_in_matching_order(
+        self,
+        *,
+        account_id: str | None = None,
+        instrument: str | None = None,
+        since: dt.datetime | None = None,
+        batch_size: int = 5000,
+    ) -> Iterator[Trade]:
+        """Trades in the order round trips are matched: account, instrument, time, exec_id.
+
+        ``since`` (inclusive) keeps only trades at or after that time.
+
+        One query, streamed `batch_size` rows at a time (a server-side cursor on
+        PostgreSQL), so memory stays bounded however many trades there are. Consume it
+        inside the unit of work that created it.
+        """
+        size = check_limit(batch_size, maximum=MAX_PAGE_SIZE, field="batch_size")
+        connection = self._connection()
+        query = _SELECT_TRADE  # converted by the column types (the one row codec)
+        if account_id is not None:
+            query = query.where(_T.account_id == account_id)
+        if instrument is not None:
+            query = query.where(_T.instrument == instrument)
+        if since is not None:
+            query = query.where(_T.time >= v.utc("since", since))
+        query = query.order_by(_T.account_id, _T.instrument, _T.time, _T.exec_id)
+        rows = connection.execute(query.execution_options(yield_per=size))
+        return map(trade_from_row, rows)
+
     def list_with_reports(
         self, account_id: str, *, limit: int = 100, after: TradeCursor | None = None
     ) -> list[tuple[Trade, TradeReport | None]]:
