@@ -212,6 +212,7 @@ def _print_summary(
     ]
     optional = [
         ("replaced", summary.replaced, "stored trades replaced by the file's"),
+        ("repeated", summary.repeated, "exec_id given again later in the file; later wins"),
         ("bank lines", summary.bank_inserted, "new bank transactions"),
         ("bank dups", summary.bank_duplicates, "bank lines already stored"),
         ("fees", summary.fees, "ledger entries beyond the commission"),
@@ -240,6 +241,11 @@ def _print_summary(
         summary.conflicts,
     )
     _print_reports("Replaced (old -> new):", summary.replaced_reports, summary.replaced)
+    _print_reports(
+        "Repeated within the file (the later line wins; earlier -> later):",
+        summary.repeat_reports,
+        summary.repeated,
+    )
 
 
 def _print_reports(title: str, reports: list[ConflictReport], total: int) -> None:
@@ -248,7 +254,10 @@ def _print_reports(title: str, reports: list[ConflictReport], total: int) -> Non
     out = stdout_console()
     out.print(title, highlight=False)
     for report in reports:
-        out.print(f"  line {report.line}: {report.exec_id}", markup=False, highlight=False)
+        where = f"line {report.line}"
+        if report.repeats_line is not None:
+            where += f" repeats line {report.repeats_line}"
+        out.print(f"  {where}: {report.exec_id}", markup=False, highlight=False)
         for change in report.changes:
             out.print(
                 f"    {change.field}: {change.stored} -> {change.file}",

@@ -154,7 +154,7 @@ class GenericCsvImporter(CsvImporter[_FileState]):
             if profile.id_strategy == "column"
             else None
         )
-        return ParsedExecution(line=record.line, trade=trade, repeats_line=repeats)
+        return ParsedExecution(line=record.line, trade=trade, repeats_line=repeats, may_repeat=True)
 
     def _account(self, written: str, context: ImportContext) -> str:
         given = context.account_id or self.profile.account_id

@@ -137,4 +137,5 @@ class TradovateImporter(CsvImporter[RepeatedIds]):
             fees=fees,
             broker_account=broker_account,
             repeats_line=state.earlier_line(exec_id, record.line),
+            may_repeat=True,
         )
