@@ -82,6 +82,7 @@ from zorivest_core.domain.enums import (
     ImageOwnerType,
     MistakeCategory,
     PlanStatus,
+    RoundTripStatus,
     SettingValueType,
 )
 from zorivest_core.domain.errors import (
@@ -713,6 +714,48 @@ class FakeMcpGuardRepository:
         return state
 
 
+def _report_group(trip: RoundTrip, grouping: ReportGrouping) -> str | None:
+    """The group key the SQL repository gives a closed round trip (UTC; weeks from Monday)."""
+    if grouping is ReportGrouping.ALL:
+        return None
+    if grouping is ReportGrouping.INSTRUMENT:
+        return trip.instrument
+    assert trip.closed_at is not None
+    day = trip.closed_at.astimezone(dt.UTC).date()
+    if grouping is ReportGrouping.WEEK:
+        day -= dt.timedelta(days=day.weekday())
+    elif grouping is ReportGrouping.MONTH:
+        day = day.replace(day=1)
+    return day.isoformat()
+
+
+def _statistics(group: str | None, currency: str, trips: list[RoundTrip]) -> PnlStatistics:
+    """Aggregates of round trips given in closing order."""
+    pnls = [r.realized_pnl or ZERO for r in trips]
+    wins = [p for p in pnls if p > 0]
+    losses = [p for p in pnls if p < 0]
+    cumulative = peak = drawdown = ZERO
+    for pnl in pnls:
+        cumulative += pnl
+        peak = max(peak, cumulative)
+        drawdown = max(drawdown, peak - cumulative)
+    return PnlStatistics(
+        group=group,
+        currency=currency,
+        round_trips=len(trips),
+        wins=len(wins),
+        losses=len(losses),
+        net_pnl=sum(pnls, ZERO),
+        commission=sum((r.total_commission for r in trips), ZERO),
+        total_win=sum(wins, ZERO),
+        total_loss=sum(losses, ZERO),
+        largest_win=max(wins, default=None),
+        largest_loss=min(losses, default=None),
+        holding_seconds=sum(r.holding_period_seconds or 0 for r in trips),
+        max_drawdown=drawdown,
+    )
+
+
 class FakeRoundTripRepository:
     def __init__(self, db: FakeDatabase) -> None:
         self._db = db
@@ -779,9 +822,30 @@ class FakeRoundTripRepository:
     def statistics(
         self, where: RoundTripFilter = _EVERYTHING, *, by: ReportGrouping = ReportGrouping.ALL
     ) -> list[PnlStatistics]:
-        # Aggregation (win rate, drawdown per currency and group) is the SQL repository's
-        # job, tested in its contract suite; use-case tests that need it use a real journal.
-        raise NotImplementedError("FakeRoundTripRepository does not compute statistics")
+        """The SQL repository's aggregates, computed in memory the same way.
+
+        Closed round trips only, since/until on closed_at; one row per (group, currency),
+        ordered by group then currency; the drawdown curve runs in closing order
+        (closed_at, id) and starts at 0.
+        """
+        grouping = v.choice("by", by, ReportGrouping)
+        closed = [
+            r
+            for r in self._db.round_trips.values()
+            if r.status is RoundTripStatus.CLOSED
+            and r.closed_at is not None
+            and where.account_id in (None, r.account_id)
+            and where.instrument in (None, r.instrument)
+            and _within(r.closed_at, where.since, where.until)
+        ]
+        groups: dict[tuple[str | None, str], list[RoundTrip]] = {}
+        for trip in sorted(closed, key=lambda r: (r.closed_at, r.id or 0)):
+            currency = trip.currency or self._db.accounts[trip.account_id].currency
+            groups.setdefault((_report_group(trip, grouping), currency), []).append(trip)
+        return [
+            _statistics(group, currency, trips)
+            for (group, currency), trips in sorted(groups.items(), key=lambda item: item[0])
+        ]
 
     def update(self, round_trip: RoundTrip) -> None:
         _replace(self._db.round_trips, round_trip.id, round_trip, "round trip")

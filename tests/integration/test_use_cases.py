@@ -17,11 +17,19 @@ import pytest
 
 from tests.factories import make_account, make_trade, png_bytes
 from tests.fakes import FakeUnitOfWork
-from zorivest_core.application.ports import SchemaUpgrade, UnitOfWork, UpgradableJournal
+from zorivest_core.application.ports import (
+    ReportGrouping,
+    RoundTripFilter,
+    SchemaUpgrade,
+    UnitOfWork,
+    UpgradableJournal,
+)
 from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
 from zorivest_core.application.use_cases.list_trades import PAGE_SIZE, list_trades
+from zorivest_core.application.use_cases.report import ReportRow, build_report
 from zorivest_core.application.use_cases.upgrade_journal import upgrade_journal
-from zorivest_core.domain.entities import Trade
+from zorivest_core.domain.entities import RoundTrip, Trade
+from zorivest_core.domain.enums import RoundTripStatus, TradeAction
 from zorivest_core.domain.errors import InvalidImageError, NotFoundError, ValidationError
 from zorivest_infra.database import migrations
 from zorivest_infra.journal import Journal
@@ -154,6 +162,142 @@ def test_listing_keeps_exact_values(new_uow: NewUnitOfWork) -> None:
     with new_uow() as uow:
         (listed,) = list_trades(uow)
     assert listed == trade
+
+
+# -------------------------------------------------------------------------- report
+
+EDT = dt.timezone(dt.timedelta(hours=-4))
+
+
+def _closed(
+    account_id: str, instrument: str, pnl: str, closed_at: dt.datetime, currency: str | None = None
+) -> RoundTrip:
+    return RoundTrip(
+        account_id=account_id,
+        instrument=instrument,
+        direction=TradeAction.BOT,
+        entry_exec_ids=[f"in-{instrument}-{pnl}"],
+        exit_exec_ids=[f"out-{instrument}-{pnl}"],
+        entry_avg_price=Decimal(10),
+        exit_avg_price=Decimal(11),
+        total_quantity=Decimal(1),
+        realized_pnl=Decimal(pnl),
+        total_commission=Decimal(1),
+        opened_at=closed_at - dt.timedelta(minutes=2),
+        closed_at=closed_at,
+        status=RoundTripStatus.CLOSED,
+        holding_period_seconds=120,
+        currency=currency,
+    )
+
+
+def _fill_round_trips(new_uow: NewUnitOfWork) -> None:
+    with new_uow() as uow:
+        uow.accounts.save(make_account("A"))  # USD
+        uow.accounts.save(make_account("B", currency="EUR"))
+        saved = uow.round_trips.save_many(
+            [
+                _closed("A", "SAP", "-7", dt.datetime(2024, 3, 6, 12, tzinfo=UTC), "EUR"),
+                _closed("A", "AAPL", "100", dt.datetime(2024, 3, 6, 15, tzinfo=UTC)),
+                _closed("A", "MSFT", "-40", dt.datetime(2024, 3, 6, 16, tzinfo=UTC)),
+                _closed("B", "BMW", "-5.5", dt.datetime(2024, 3, 7, 10, tzinfo=UTC)),
+                _closed("A", "AAPL", "-80", dt.datetime(2024, 3, 7, 23, 59, 59, tzinfo=UTC)),
+                # Sunday evening in New York is Monday 00:00 UTC: Monday's day and week.
+                _closed("A", "MSFT", "30", dt.datetime(2024, 3, 10, 20, tzinfo=EDT)),
+                RoundTrip(  # open: never in the report
+                    account_id="A",
+                    instrument="AAPL",
+                    direction=TradeAction.BOT,
+                    entry_exec_ids=["in-open"],
+                    entry_avg_price=Decimal(10),
+                    total_quantity=Decimal(1),
+                    opened_at=_at(0),
+                ),
+            ]
+        )
+        assert saved == 7
+        uow.commit()
+
+
+def test_report_per_currency_with_ratios_and_drawdown(new_uow: NewUnitOfWork) -> None:
+    _fill_round_trips(new_uow)
+    with new_uow() as uow:
+        eur, usd = build_report(uow)
+    # EUR: SAP (account A, traded in EUR) -7, then account B's -5.5.
+    assert (eur.group, eur.currency, eur.round_trips, eur.wins, eur.losses) == (
+        None,
+        "EUR",
+        2,
+        0,
+        2,
+    )
+    assert (eur.net_pnl, eur.largest_win, eur.largest_loss) == (
+        Decimal("-12.5"),
+        None,
+        Decimal(-7),
+    )
+    assert eur.max_drawdown == Decimal("12.5")  # the curve starts at 0
+    # USD closes 100, -40, -80, 30: cumulative 100, 60, -20, 10.
+    assert usd == ReportRow(
+        group=None,
+        currency="USD",
+        net_pnl=Decimal(10),
+        gross_pnl=Decimal(14),
+        commission=Decimal(4),
+        round_trips=4,
+        wins=2,
+        losses=2,
+        win_rate=Decimal("0.5"),
+        average_win=Decimal(65),
+        average_loss=Decimal(-60),
+        profit_factor=Decimal("1.083333"),
+        expectancy=Decimal("2.5"),
+        max_drawdown=Decimal(120),
+        largest_win=Decimal(100),
+        largest_loss=Decimal(-80),
+        average_holding_seconds=120,
+    )
+
+
+def test_report_groups_in_utc_and_filters_on_closing_time(new_uow: NewUnitOfWork) -> None:
+    _fill_round_trips(new_uow)
+    account_a = RoundTripFilter(account_id="A")
+    with new_uow() as uow:
+        by_week = build_report(uow, account_a, by=ReportGrouping.WEEK)
+        by_day = build_report(uow, account_a, by=ReportGrouping.DAY)
+        by_month = build_report(uow, by=ReportGrouping.MONTH)
+        by_instrument = build_report(uow, account_a, by=ReportGrouping.INSTRUMENT)
+        window = RoundTripFilter(
+            since=dt.datetime(2024, 3, 7, tzinfo=UTC), until=dt.datetime(2024, 3, 11, tzinfo=UTC)
+        )
+        in_window = build_report(uow, window)
+        nobody = build_report(uow, RoundTripFilter(account_id="NOBODY"))
+    assert [(r.group, r.currency, r.round_trips, r.net_pnl) for r in by_week] == [
+        ("2024-03-04", "EUR", 1, Decimal(-7)),
+        ("2024-03-04", "USD", 3, Decimal(-20)),
+        ("2024-03-11", "USD", 1, Decimal(30)),
+    ]
+    assert [(r.group, r.currency, r.net_pnl, r.max_drawdown) for r in by_day] == [
+        ("2024-03-06", "EUR", Decimal(-7), Decimal(7)),
+        ("2024-03-06", "USD", Decimal(60), Decimal(40)),
+        ("2024-03-07", "USD", Decimal(-80), Decimal(80)),
+        ("2024-03-11", "USD", Decimal(30), Decimal(0)),
+    ]
+    assert [(r.group, r.currency, r.round_trips) for r in by_month] == [
+        ("2024-03-01", "EUR", 2),
+        ("2024-03-01", "USD", 4),
+    ]
+    assert [(r.group, r.currency, r.wins, r.losses) for r in by_instrument] == [
+        ("AAPL", "USD", 1, 1),
+        ("MSFT", "USD", 1, 1),
+        ("SAP", "EUR", 0, 1),
+    ]
+    # since is inclusive, until exclusive: Thursday's two closes, not Monday's 00:00 UTC.
+    assert [(r.currency, r.round_trips, r.net_pnl) for r in in_window] == [
+        ("EUR", 1, Decimal("-5.5")),
+        ("USD", 1, Decimal(-80)),
+    ]
+    assert nobody == []
 
 
 # -------------------------------------------------------------------------- upgrade
