@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from zorivest_core.application.ports import TradeCursor
 from zorivest_core.domain.entities import Trade
 
 if TYPE_CHECKING:
@@ -148,26 +147,6 @@ def _newest_first_key(trade: Trade) -> tuple[dt.datetime, str]:
     return (trade.time, trade.exec_id)
 
 
-def account_trades(
-    uow: UnitOfWork,
-    account_id: str,
-    *,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
-    page: int = _PAGE,
-) -> Iterator[Trade]:
-    """Every trade of one account, newest first, fetched page by page (keyset paging)."""
-    after: TradeCursor | None = None
-    while True:
-        batch = uow.trades.list_for_account(
-            account_id, since=since, until=until, limit=page, after=after
-        )
-        yield from batch
-        if len(batch) < page:
-            return
-        after = TradeCursor.after(batch[-1])
-
-
 def list_trades(
     uow: UnitOfWork,
     *,
@@ -187,7 +166,8 @@ def list_trades(
     else:
         accounts = sorted(account.account_id for account in uow.accounts.list_all())
     streams = [
-        account_trades(uow, account, since=since, until=until, page=page) for account in accounts
+        uow.trades.iter_for_account(account, since=since, until=until, batch_size=page)
+        for account in accounts
     ]
     merged: Iterator[Trade] = (
         streams[0]
