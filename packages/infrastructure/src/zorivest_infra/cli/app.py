@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from zorivest_infra.cli import commands
+from zorivest_infra.cli import account_commands, commands
 from zorivest_infra.cli.errors import EXIT_CODE_HELP, STATE
+from zorivest_infra.cli.image_commands import image_app
+from zorivest_infra.cli.trade_commands import trade_app
 
 _EPILOG = (
     "Passphrases come from a hidden prompt, `ZORIVEST_PASSPHRASE` or `--passphrase-file` "
@@ -32,7 +34,7 @@ app = typer.Typer(
 )
 
 account_app = typer.Typer(
-    help="Add and list accounts.",
+    help="Add, list, edit and delete accounts.",
     rich_markup_mode="markdown",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -66,11 +68,15 @@ app.command("init")(commands.init)
 app.command("encrypt")(commands.encrypt)
 account_app.command("add")(commands.account_add)
 account_app.command("list")(commands.account_list)
+account_app.command("edit")(account_commands.account_edit)
+account_app.command("delete")(account_commands.account_delete)
 app.add_typer(account_app, name="account")
 app.command("import")(commands.import_trades)
 app.command("trades")(commands.trades)
 app.command("attach")(commands.attach)
 app.command("images")(commands.images)
+app.add_typer(image_app, name="image")
+app.add_typer(trade_app, name="trade")
 app.command("thumbnail")(commands.thumbnail)
 app.command("info")(commands.info)
 app.command("verify")(commands.verify)
