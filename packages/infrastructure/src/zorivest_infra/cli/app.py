@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zorivest_infra.cli import account_commands, commands
+from zorivest_infra.cli import account_commands, commands, export_commands
 from zorivest_infra.cli.errors import EXIT_CODE_HELP, STATE
 from zorivest_infra.cli.image_commands import image_app
 from zorivest_infra.cli.trade_commands import trade_app
@@ -84,3 +84,5 @@ app.command("backup")(commands.backup)
 app.command("passwd")(commands.passwd)
 app.command("upgrade")(commands.upgrade)
 app.command("demo")(commands.demo)
+app.command("export")(export_commands.export)
+app.command("import-export")(export_commands.import_export)
