@@ -204,6 +204,11 @@ def _write_csv(columns: Sequence[Column], records: Iterable[Any], out: IO[str]) 
     return count
 
 
+def _cells_of(text: str) -> int:
+    """Terminal cells ``text`` takes (ASCII: one per character, the common case)."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
 def terminal_width(stream: IO[str]) -> int | None:
     """The width to fit, or None (piped: no limit)."""
     isatty = getattr(stream, "isatty", None)
@@ -271,7 +276,7 @@ class _TableWriter:
 
     def _layout(self, sample: list[list[Cell]]) -> None:
         natural = [
-            max([cell_len(column.header), *(cell_len(row[index].text) for row in sample)])
+            max([_cells_of(column.header), *(_cells_of(row[index].text) for row in sample)])
             for index, column in enumerate(self.all_columns)
         ]
         shown = list(range(len(self.all_columns)))
@@ -290,7 +295,7 @@ class _TableWriter:
                     if excess <= 0:
                         break
                     column = self.all_columns[i]
-                    floor = max(column.min_width, cell_len(column.header))
+                    floor = max(column.min_width, _cells_of(column.header))
                     cut = min(excess, max(0, natural[i] - floor))
                     widths[i] = natural[i] - cut
                     excess -= cut
@@ -327,7 +332,7 @@ class _TableWriter:
             cell = cells[index]
             width = self.widths[position]
             text = cell.text
-            length = cell_len(text)
+            length = _cells_of(text)
             if length > width:
                 if column.shorten and not self.wide and self.limit is not None:
                     text = shorten_middle(text, width)
@@ -342,7 +347,7 @@ class _TableWriter:
 
     @staticmethod
     def _pad(text: str, width: int, *, right: bool) -> str:
-        space = " " * max(0, width - cell_len(text))
+        space = " " * max(0, width - _cells_of(text))
         return f"{space}{text}" if right else f"{text}{space}"
 
 
