@@ -34,10 +34,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from zorivest_core.domain.entities import ImageAttachment, Trade, TradeReport
+from zorivest_infra.cli.columns import trade_columns
 from zorivest_infra.cli.demo_charts import chart_png
 from zorivest_infra.cli.demo_data import DemoData, RoundTrip, generate
 from zorivest_infra.cli.errors import CliError, ExitCode
-from zorivest_infra.cli.output import list_trades, money, trades_table
+from zorivest_infra.cli.invocation import command_line
+from zorivest_infra.cli.output import list_trades, money
+from zorivest_infra.cli.render import OutputFormat, write_listing
 
 if TYPE_CHECKING:
     from zorivest_core.application.ports import UnitOfWork
@@ -508,8 +511,13 @@ def _print_read_back(console: Console, result: DemoResult) -> None:
         money(total_pnl),
     )
     console.print(table)
-    console.print(
-        trades_table(result.newest, zone=None, title="Newest trades (all accounts)", compact=True)
+    console.print("[bold]Newest trades (all accounts)[/bold]")
+    # The shared renderer: fits the terminal without cutting a number.
+    write_listing(
+        trade_columns(zone=None, wide=False, with_account=True),
+        result.newest,
+        OutputFormat.TABLE,
+        stream=console.file,
     )
     console.print(
         f"  Images: {result.images_read_back} (with WebP thumbnails)   "
@@ -526,13 +534,14 @@ def _print_next_steps(console: Console, result: DemoResult) -> None:
     # ZORIVEST_PASSPHRASE if it is set, or ask for it.
     prefix = f"ZORIVEST_PASSPHRASE={DEMO_PASSPHRASE} " if result.public_passphrase else ""
     example = next(iter(result.attached), None)
+    # Printed so that each runs as is in the user's shell (uv run, quoting; see invocation).
     lines = [
-        f"zorivest trades {journal} --account COINBASE --limit 10",
-        f"zorivest import {journal} {directory / SAMPLE_CSV_NAME}",
+        command_line("trades", journal, "--account", "COINBASE", "--limit", "10"),
+        command_line("import", journal, directory / SAMPLE_CSV_NAME),
     ]
     if example is not None:
-        lines.append(f"zorivest images {journal} {example}")
-    lines += [f"zorivest info {journal}", f"zorivest verify {journal}"]
+        lines.append(command_line("images", journal, example))
+    lines += [command_line("info", journal), command_line("verify", journal)]
     lines = [prefix + line for line in lines]
     console.print()
     console.print("[bold]Try next[/bold]")
