@@ -175,7 +175,7 @@ def account_columns(trade_counts: Mapping[str, int]) -> list[Column]:
             shorten=True,
             min_width=16,
         ),
-        Column("name", "Name", _field("name"), _text("name"), shorten=True, min_width=10),
+        Column("name", "Name", _field("name"), _text("name"), shorten=True, min_width=16),
         Column("account_type", "Type", _field("account_type"), _text("account_type")),
         Column(
             "institution",
@@ -183,7 +183,7 @@ def account_columns(trade_counts: Mapping[str, int]) -> list[Column]:
             _field("institution"),
             _text("institution"),
             shorten=True,
-            min_width=10,
+            min_width=12,
             priority=1,
         ),
         Column("currency", "Currency", _field("currency"), _text("currency"), priority=2),
