@@ -97,7 +97,7 @@ def test_every_command_block_outside_cli_md_says_why_it_is_not_run() -> None:
 @pytest.mark.parametrize("block", PYTHON, ids=lambda block: block.name)
 def test_python_examples_run_as_written(block: Block, tmp_path: Path) -> None:
     if (block.marker or "").startswith("skip"):
-        pytest.skip(block.marker)
+        pytest.skip(block.marker or "")
     result = subprocess.run(
         [sys.executable, "-c", block.code],
         cwd=tmp_path,
