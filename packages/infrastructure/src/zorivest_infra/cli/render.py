@@ -40,6 +40,7 @@ SAMPLE_ROWS: Final = 200
 """How many rows decide the column widths before the first row is printed."""
 
 _GAP: Final = "  "
+_MIN_SHORTENED: Final = 5  # e.g. "ab…yz": still tells two ids apart at a glance
 _ELLIPSIS: Final = "…"
 # C0 and C1 controls, DEL, the line/paragraph separators and the bidirectional overrides
 # and isolates (which reorder what follows them on screen).
@@ -287,17 +288,19 @@ class _TableWriter:
             def total() -> int:
                 return sum(widths[i] for i in shown) + len(_GAP) * (len(shown) - 1)
 
-            def squeeze() -> None:
-                # The widest shortenable columns give way first, down to their minimum.
+            def squeeze(*, hard: bool = False) -> None:
+                # The widest shortenable columns give way first, down to their minimum
+                # (or, as a last resort, to their header's width).
                 excess = total() - limit
                 candidates = [i for i in shown if self.all_columns[i].shorten]
-                for i in sorted(candidates, key=lambda i: -natural[i]):
+                for i in sorted(candidates, key=lambda i: -widths[i]):
                     if excess <= 0:
                         break
                     column = self.all_columns[i]
-                    floor = max(column.min_width, _cells_of(column.header))
-                    cut = min(excess, max(0, natural[i] - floor))
-                    widths[i] = natural[i] - cut
+                    header = max(_cells_of(column.header), _MIN_SHORTENED)
+                    floor = header if hard else max(column.min_width, header)
+                    cut = min(excess, max(0, widths[i] - floor))
+                    widths[i] -= cut
                     excess -= cut
 
             squeeze()
@@ -310,6 +313,8 @@ class _TableWriter:
                 for i in shown:
                     widths[i] = natural[i]
                 squeeze()
+            if total() > limit:
+                squeeze(hard=True)
         self.shown = shown
         self.widths = [widths[i] for i in shown]
 
