@@ -25,7 +25,7 @@ WIDTH: Final = 80
 ANSI: Final = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[=>]")
 
 
-def spawn(*arguments: str, env: dict[str, str] | None = None) -> pexpect.spawn:
+def spawn(*arguments: str, env: dict[str, str] | None = None) -> pexpect.spawn[str]:
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -42,11 +42,13 @@ def spawn(*arguments: str, env: dict[str, str] | None = None) -> pexpect.spawn:
     )
 
 
-def finish(child: pexpect.spawn) -> tuple[str, int]:
+def finish(child: pexpect.spawn[str]) -> tuple[str, int]:
     child.expect(pexpect.EOF)
     child.close()
-    status = child.exitstatus if child.exitstatus is not None else 128 + child.signalstatus
-    return child.before or "", status
+    if child.exitstatus is not None:
+        return child.before or "", child.exitstatus
+    assert child.signalstatus is not None
+    return child.before or "", 128 + child.signalstatus
 
 
 def screen_lines(text: str) -> list[str]:
