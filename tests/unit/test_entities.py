@@ -49,12 +49,14 @@ from zorivest_core.domain.entities import (
 )
 from zorivest_core.domain.enums import (
     AccountType,
+    AssetClass,
     BalanceSource,
     ConvictionLevel,
     FeeType,
     IdentifierType,
     ImageOwnerType,
     MistakeCategory,
+    OptionRight,
     PlanStatus,
     RoundTripStatus,
     RoutingType,
@@ -93,6 +95,14 @@ TEMPLATES: Final[dict[type[Any], Callable[[], dict[str, Any]]]] = {
         "account_id": "ACC1",
         "commission": Decimal("1.5"),
         "realized_pnl": Decimal("-12.34"),
+        "asset_class": AssetClass.OPTION,
+        "multiplier": Decimal(100),
+        "underlying": "AAPL",
+        "expiry": dt.date(2024, 3, 15),
+        "strike": Decimal("190"),
+        "option_right": OptionRight.CALL,
+        "currency": "USD",
+        "fx_rate": Decimal("0.92"),
     },
     Account: lambda: {
         "account_id": "ACC1",
@@ -405,6 +415,14 @@ SPECS: Final[dict[type[Any], dict[str, Spec]]] = {
         "account_id": text(ACCOUNT_ID),
         "commission": money(),
         "realized_pnl": money(),
+        "asset_class": choice(AssetClass, required=False),
+        "multiplier": price("positive", required=False),
+        "underlying": opt_text(SYMBOL),
+        "expiry": Spec("date", required=False),
+        "strike": price(required=False),
+        "option_right": choice(OptionRight, required=False),
+        "currency": Spec("currency", required=False),
+        "fx_rate": price("positive", required=False),
     },
     Account: {
         "account_id": text(ACCOUNT_ID),
@@ -844,7 +862,15 @@ def _bad_raw_text(_spec: Spec) -> Iterator[Bad]:
     yield Bad("lone_surrogate_only", "\udfff")
 
 
-def _bad_currency(_spec: Spec) -> Iterator[Bad]:
+def _bad_date(spec: Spec) -> Iterator[Bad]:
+    yield Bad("datetime", T0)
+    yield Bad("iso_str", "2024-03-15")
+    yield Bad("int", 20240315)
+    if spec.required:
+        yield Bad("none", None)
+
+
+def _bad_currency(spec: Spec) -> Iterator[Bad]:
     for label, value in [
         ("lower", "usd"),
         ("two_letters", "US"),
@@ -855,9 +881,10 @@ def _bad_currency(_spec: Spec) -> Iterator[Bad]:
         ("symbol", "US$"),
         ("empty", ""),
         ("int", 840),
-        ("none", None),
     ]:
         yield Bad(label, value)
+    if spec.required:
+        yield Bad("none", None)
 
 
 def _bad_country(_spec: Spec) -> Iterator[Bad]:
@@ -912,6 +939,7 @@ BAD_VALUES: Final[dict[str, Callable[[Spec], Iterator[Bad]]]] = {
     "bytes": _bad_bytes,
     "raw_text": _bad_raw_text,
     "currency": _bad_currency,
+    "date": _bad_date,
     "country": _bad_country,
     "price_list": _bad_price_list,
     "items": _bad_items,

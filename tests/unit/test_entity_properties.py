@@ -211,6 +211,8 @@ def valid_values(spec: Spec) -> st.SearchStrategy[Any]:
             strategy = st.binary(max_size=64)
         case "currency":
             strategy = st.from_regex(r"[A-Z]{3}", fullmatch=True)
+        case "date":
+            strategy = st.dates()
         case "country":
             strategy = st.from_regex(r"[A-Z]{2}", fullmatch=True)
         case "price_list":

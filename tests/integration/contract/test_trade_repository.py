@@ -639,7 +639,8 @@ def test_mapping_functions_are_inverse() -> None:
     row = trade_to_row(trade)
     assert tuple(row) == TRADE_COLUMNS
     assert trade_from_row([row[name] for name in TRADE_COLUMNS]) == trade
-    assert trade_from_row([*[row[name] for name in TRADE_COLUMNS[:7]], None, None]) == make_trade(
+    nulls = [None] * (len(TRADE_COLUMNS) - 7)
+    assert trade_from_row([*[row[name] for name in TRADE_COLUMNS[:7]], *nulls]) == make_trade(
         "MAP", commission=0, realized_pnl=0
     )
     report = report_from_row([3, "MAP", None, 2, None, None, None, None, BASE_TIME])

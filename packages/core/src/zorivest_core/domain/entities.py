@@ -15,12 +15,14 @@ from typing import Any, Self
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.enums import (
     AccountType,
+    AssetClass,
     BalanceSource,
     ConvictionLevel,
     FeeType,
     IdentifierType,
     ImageOwnerType,
     MistakeCategory,
+    OptionRight,
     PlanStatus,
     RoundTripStatus,
     RoutingType,
@@ -64,7 +66,13 @@ def _id(field_name: str, value: object) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class Trade(_Entity):
-    """One broker execution, identified by the broker's execution id."""
+    """One broker execution, identified by the broker's execution id.
+
+    The instrument details are optional (None: not known). `multiplier` None means 1 (a
+    share); an option's is usually 100, a future's its point value. `currency` is the
+    trade's own currency and `fx_rate` converts it to the account's currency
+    (amount_in_account_currency = amount * fx_rate).
+    """
 
     exec_id: str
     time: dt.datetime
@@ -75,6 +83,14 @@ class Trade(_Entity):
     account_id: str
     commission: Decimal = ZERO
     realized_pnl: Decimal = ZERO
+    asset_class: AssetClass | None = None
+    multiplier: Decimal | None = None
+    underlying: str | None = None
+    expiry: dt.date | None = None
+    strike: Decimal | None = None
+    option_right: OptionRight | None = None
+    currency: str | None = None
+    fx_rate: Decimal | None = None
 
     def __post_init__(self) -> None:
         self._set("exec_id", v.text("exec_id", self.exec_id, max_length=128))
@@ -90,6 +106,24 @@ class Trade(_Entity):
         # Commissions may be negative: some venues pay liquidity rebates.
         self._set("commission", v.exact("commission", self.commission, scale=MONEY))
         self._set("realized_pnl", v.exact("realized_pnl", self.realized_pnl, scale=MONEY))
+        self._set("asset_class", v.optional_choice("asset_class", self.asset_class, AssetClass))
+        self._set(
+            "multiplier",
+            v.optional_exact(
+                "multiplier", self.multiplier, scale=PRICE, minimum=ZERO, exclusive_minimum=True
+            ),
+        )
+        self._set("underlying", v.optional_text("underlying", self.underlying, max_length=64))
+        self._set("expiry", v.optional_date("expiry", self.expiry))
+        self._set("strike", v.optional_exact("strike", self.strike, scale=PRICE, minimum=ZERO))
+        self._set("option_right", v.optional_choice("option_right", self.option_right, OptionRight))
+        self._set("currency", v.optional_currency("currency", self.currency))
+        self._set(
+            "fx_rate",
+            v.optional_exact(
+                "fx_rate", self.fx_rate, scale=PRICE, minimum=ZERO, exclusive_minimum=True
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,26 @@ class TradeAction(StrEnum):
     SLD = "SLD"
 
 
+class AssetClass(StrEnum):
+    """What kind of instrument a trade is in (P&L needs it: options and futures scale)."""
+
+    STOCK = "stock"
+    OPTION = "option"
+    FUTURE = "future"
+    FOREX = "forex"
+    CRYPTO = "crypto"
+    BOND = "bond"
+    FUND = "fund"
+    OTHER = "other"
+
+
+class OptionRight(StrEnum):
+    """An option's right: a call or a put (stored as the one-letter code)."""
+
+    CALL = "C"
+    PUT = "P"
+
+
 class AccountType(StrEnum):
     BROKER = "broker"
     BANK = "bank"

@@ -238,6 +238,19 @@ def optional_utc(field: str, value: object) -> dt.datetime | None:
     return None if value is None else utc(field, value)
 
 
+def optional_date(field: str, value: object) -> dt.date | None:
+    """A calendar date (a datetime is refused: it would carry a time and maybe a zone)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise fail(field, value, "must be a date")
+    return value
+
+
+def optional_currency(field: str, value: object) -> str | None:
+    return None if value is None else currency(field, value)
+
+
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -71,6 +72,15 @@ class TradeModel(Base):
     )
     commission: Mapped[Decimal | None] = mapped_column(Money, default=Decimal(0))
     realized_pnl: Mapped[Decimal | None] = mapped_column(Money, default=Decimal(0))
+    # Instrument details (revision 0002); NULL where a statement did not say.
+    asset_class: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    multiplier: Mapped[Decimal | None] = mapped_column(Price, nullable=True)
+    underlying: Mapped[str | None] = mapped_column(String(SYMBOL), nullable=True)
+    expiry: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    strike: Mapped[Decimal | None] = mapped_column(Price, nullable=True)
+    option_right: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    fx_rate: Mapped[Decimal | None] = mapped_column(Price, nullable=True)
 
     images: Mapped[list[ImageModel]] = relationship(
         primaryjoin=lambda: and_(

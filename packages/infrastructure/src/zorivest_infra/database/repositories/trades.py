@@ -40,7 +40,7 @@ from sqlalchemy.dialects import postgresql
 from zorivest_core.application.ports import SaveManyResult, TradeCursor, TradeTotals
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import Trade, TradeReport
-from zorivest_core.domain.enums import ImageOwnerType, TradeAction
+from zorivest_core.domain.enums import AssetClass, ImageOwnerType, OptionRight, TradeAction
 from zorivest_core.domain.errors import ConflictError
 from zorivest_infra.database.models import (
     AccountModel,
@@ -85,6 +85,14 @@ TRADE_COLUMNS: Final = (
     "account_id",
     "commission",
     "realized_pnl",
+    "asset_class",
+    "multiplier",
+    "underlying",
+    "expiry",
+    "strike",
+    "option_right",
+    "currency",
+    "fx_rate",
 )
 """The stored columns of a trade, in the order `trade_from_row` reads them."""
 
@@ -149,6 +157,14 @@ def trade_to_row(trade: Trade) -> dict[str, Any]:
         "account_id": trade.account_id,
         "commission": trade.commission,
         "realized_pnl": trade.realized_pnl,
+        "asset_class": None if trade.asset_class is None else trade.asset_class.value,
+        "multiplier": trade.multiplier,
+        "underlying": trade.underlying,
+        "expiry": trade.expiry,
+        "strike": trade.strike,
+        "option_right": None if trade.option_right is None else trade.option_right.value,
+        "currency": trade.currency,
+        "fx_rate": trade.fx_rate,
     }
 
 
@@ -160,7 +176,25 @@ def trade_from_row(row: Sequence[Any]) -> Trade:
     without validating again: re-validation cost a third of a primary-key lookup. A NULL
     commission or P&L (the columns are nullable, as in the seed) reads as zero.
     """
-    exec_id, time, instrument, action, quantity, price, account_id, commission, pnl = row
+    (
+        exec_id,
+        time,
+        instrument,
+        action,
+        quantity,
+        price,
+        account_id,
+        commission,
+        pnl,
+        asset_class,
+        multiplier,
+        underlying,
+        expiry,
+        strike,
+        option_right,
+        currency,
+        fx_rate,
+    ) = row
     return Trade.restore(
         exec_id=exec_id,
         time=time,
@@ -171,10 +205,20 @@ def trade_from_row(row: Sequence[Any]) -> Trade:
         account_id=account_id,
         commission=_ZERO if commission is None else commission,
         realized_pnl=_ZERO if pnl is None else pnl,
+        asset_class=None if asset_class is None else _ASSET_CLASSES[asset_class],
+        multiplier=multiplier,
+        underlying=underlying,
+        expiry=expiry,
+        strike=strike,
+        option_right=None if option_right is None else _RIGHTS[option_right],
+        currency=currency,
+        fx_rate=fx_rate,
     )
 
 
 _ACTIONS: Final = {action.value: action for action in TradeAction}
+_ASSET_CLASSES: Final = {asset_class.value: asset_class for asset_class in AssetClass}
+_RIGHTS: Final = {right.value: right for right in OptionRight}
 
 
 def report_from_row(row: Sequence[Any]) -> TradeReport:
@@ -359,7 +403,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
                 if not new_rows:
                     continue
                 if not racing:
-                    connection.exec_driver_sql(codec.insert_sql, codec.parameters(new_rows))
+                    codec.insert(connection, new_rows)
                     continue
                 added = _insert_new(connection, new_rows)
                 if len(added) < len(new_rows):
@@ -643,6 +687,8 @@ class _BulkCodec:
         encode: A trade as the tuple of values the driver receives, in `TRADE_COLUMNS`
             order: exactly what the column types would bind.
         insert_sql: The INSERT in the driver's parameter style.
+        insert_plain_sql: The INSERT of the first nine columns only, for trades without
+            instrument details: binding eight NULLs per row doubled SQLite's insert time.
         select_sql: The SELECT of stored rows by up to `SAVE_MANY_CHUNK_SIZE` exec_ids.
         positional: Whether the driver takes tuples (else dicts keyed by parameter name).
         zeros: The bound zero of commission and realized_pnl, standing in for NULL when a
@@ -654,6 +700,7 @@ class _BulkCodec:
 
     encode: Callable[[Trade], tuple[Any, ...]]
     insert_sql: str
+    insert_plain_sql: str
     select_sql: str
     positional: bool
     zeros: tuple[Any, Any]
@@ -679,15 +726,30 @@ class _BulkCodec:
                 *values[:7],
                 commission if values[7] is None else values[7],
                 pnl if values[8] is None else values[8],
+                *values[9:],
             )
         return values
 
-    def parameters(
-        self, rows: list[tuple[Any, ...]]
+    def insert(self, connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert new rows: those without instrument details through the shorter INSERT."""
+        plain = [row[:_PLAIN_WIDTH] for row in rows if row[_PLAIN_WIDTH:] == _NO_DETAILS]
+        if len(plain) < len(rows):
+            detailed = [row for row in rows if row[_PLAIN_WIDTH:] != _NO_DETAILS]
+            connection.exec_driver_sql(self.insert_sql, self._parameters(detailed, TRADE_COLUMNS))
+        if plain:
+            connection.exec_driver_sql(self.insert_plain_sql, self._parameters(plain, _PLAIN))
+
+    def _parameters(
+        self, rows: list[tuple[Any, ...]], names: Sequence[str]
     ) -> list[tuple[Any, ...]] | list[dict[str, Any]]:
         if self.positional:
             return rows
-        return [dict(zip(TRADE_COLUMNS, row, strict=True)) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+_PLAIN_WIDTH: Final = TRADE_COLUMNS.index("asset_class")
+_PLAIN: Final = TRADE_COLUMNS[:_PLAIN_WIDTH]
+_NO_DETAILS: Final = (None,) * (len(TRADE_COLUMNS) - _PLAIN_WIDTH)
 
 
 # Any valid trade with zero commission and P&L: its encoding gives the bound zeros.
@@ -713,6 +775,38 @@ _DECODE_PROBES: Final = (
         account_id="probe",
         commission=Decimal("-0.000001"),
         realized_pnl=Decimal("-999999999999.999999"),
+    ),
+    Trade(
+        exec_id="probe-option",
+        time=dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+        instrument="PRB 241220C00100000",
+        action=TradeAction.BOT,
+        quantity=Decimal(1),
+        price=Decimal("0.0000000001"),
+        account_id="probe",
+        asset_class=AssetClass.OPTION,
+        multiplier=Decimal("99999999.9999999999"),
+        underlying="PRB",
+        expiry=dt.date(9999, 12, 31),
+        strike=Decimal("0.0000000001"),
+        option_right=OptionRight.PUT,
+        currency="CHF",
+        fx_rate=Decimal("0.0000000001"),
+    ),
+    Trade(
+        exec_id="probe-future",
+        time=dt.datetime(2024, 3, 8, 14, 30, tzinfo=dt.UTC),
+        instrument="ESH4",
+        action=TradeAction.SLD,
+        quantity=Decimal(2),
+        price=Decimal("5123.25"),
+        account_id="probe",
+        asset_class=AssetClass.FUTURE,
+        multiplier=Decimal(50),
+        expiry=dt.date(1, 1, 1),
+        strike=_ZERO,
+        option_right=OptionRight.CALL,
+        fx_rate=Decimal("1.0842"),
     ),
 )
 
@@ -770,6 +864,13 @@ def _iso_time_proven(dialect: Dialect) -> bool:
     return all(processor(probe) == _iso_time(probe) for probe in probes)
 
 
+def _iso_date_proven(dialect: Dialect) -> bool:
+    """Whether the expiry column binds a date as `date.isoformat` does, on this dialect."""
+    processor = _bind_processor("expiry", dialect)
+    probes = (dt.date(1, 1, 1), dt.date(999, 12, 31), dt.date(2024, 2, 29), dt.date(9999, 12, 31))
+    return all(processor(probe) == probe.isoformat() for probe in probes)
+
+
 def _generic_encoder(dialect: Dialect) -> Callable[[Trade], tuple[Any, ...]]:
     """Encode with each column type's own bind conversion."""
     encode_time = _bind_processor("time", dialect)
@@ -777,8 +878,14 @@ def _generic_encoder(dialect: Dialect) -> Callable[[Trade], tuple[Any, ...]]:
     encode_price = _bind_processor("price", dialect)
     encode_commission = _bind_processor("commission", dialect)
     encode_pnl = _bind_processor("realized_pnl", dialect)
+    encode_multiplier = _bind_processor("multiplier", dialect)
+    encode_expiry = _bind_processor("expiry", dialect)
+    encode_strike = _bind_processor("strike", dialect)
+    encode_fx_rate = _bind_processor("fx_rate", dialect)
 
     def encode(trade: Trade) -> tuple[Any, ...]:
+        asset_class, multiplier, expiry = trade.asset_class, trade.multiplier, trade.expiry
+        strike, right, fx_rate = trade.strike, trade.option_right, trade.fx_rate
         return (
             trade.exec_id,
             encode_time(trade.time),
@@ -789,20 +896,31 @@ def _generic_encoder(dialect: Dialect) -> Callable[[Trade], tuple[Any, ...]]:
             trade.account_id,
             encode_commission(trade.commission),
             encode_pnl(trade.realized_pnl),
+            None if asset_class is None else asset_class.value,
+            None if multiplier is None else encode_multiplier(multiplier),
+            trade.underlying,
+            None if expiry is None else encode_expiry(expiry),
+            None if strike is None else encode_strike(strike),
+            None if right is None else right.value,
+            trade.currency,
+            None if fx_rate is None else encode_fx_rate(fx_rate),
         )
 
     return encode
 
 
-def _scaled_encoder(
-    quantity: int, price: int, commission: int, pnl: int
-) -> Callable[[Trade], tuple[Any, ...]]:
+def _scaled_encoder(scales: _Scales) -> Callable[[Trade], tuple[Any, ...]]:
     """Encode as SQLite stores trades: scaled integers and UTC ISO text (see `_proven_*`).
 
     Spelled out without per-column calls: this runs once per trade of every bulk import.
+    The instrument details are mostly absent, so each costs one `is None` then.
     """
+    quantity, price, commission, pnl = scales.quantity, scales.price, scales.commission, scales.pnl
+    multiplier_scale, strike_scale, fx_scale = scales.multiplier, scales.strike, scales.fx_rate
 
     def encode(trade: Trade) -> tuple[Any, ...]:
+        asset_class, multiplier, expiry = trade.asset_class, trade.multiplier, trade.expiry
+        strike, right, fx_rate = trade.strike, trade.option_right, trade.fx_rate
         return (
             trade.exec_id,
             trade.time.isoformat(" ", "microseconds")[:26],
@@ -813,23 +931,63 @@ def _scaled_encoder(
             trade.account_id,
             int(trade.commission.scaleb(commission)),
             int(trade.realized_pnl.scaleb(pnl)),
+            None if asset_class is None else asset_class.value,
+            None if multiplier is None else int(multiplier.scaleb(multiplier_scale)),
+            trade.underlying,
+            None if expiry is None else expiry.isoformat(),
+            None if strike is None else int(strike.scaleb(strike_scale)),
+            None if right is None else right.value,
+            trade.currency,
+            None if fx_rate is None else int(fx_rate.scaleb(fx_scale)),
         )
 
     return encode
 
 
-def _scaled_decoder(
-    quantity: int, price: int, commission: int, pnl: int
-) -> Callable[[Sequence[Any]], Trade]:
+@dataclass(frozen=True, slots=True)
+class _Scales:
+    """The proven scales of the exact columns (see `_proven_scale`)."""
+
+    quantity: int
+    price: int
+    commission: int
+    pnl: int
+    multiplier: int
+    strike: int
+    fx_rate: int
+
+
+def _scaled_decoder(scales: _Scales) -> Callable[[Sequence[Any]], Trade]:
     """Decode a stored SQLite row as the column types would (see `_decoding_proven`).
 
     Spelled out for the primary-key lookup, where SQLAlchemy's per-column result
     processing was a sizeable share of the call.
     """
     canonical = v.canonical
+    quantity, price, commission, pnl = scales.quantity, scales.price, scales.commission, scales.pnl
+    multiplier_scale, strike_scale, fx_scale = scales.multiplier, scales.strike, scales.fx_rate
+    from_iso_date = dt.date.fromisoformat
 
     def decode(row: Sequence[Any]) -> Trade:
-        exec_id, time, instrument, action, q, p, account_id, c, r = row
+        (
+            exec_id,
+            time,
+            instrument,
+            action,
+            q,
+            p,
+            account_id,
+            c,
+            r,
+            asset_class,
+            multiplier,
+            underlying,
+            expiry,
+            strike,
+            right,
+            currency,
+            fx_rate,
+        ) = row
         return Trade.restore(
             exec_id=exec_id,
             time=dt.datetime.fromisoformat(time).replace(tzinfo=dt.UTC),
@@ -840,6 +998,16 @@ def _scaled_decoder(
             account_id=account_id,
             commission=_ZERO if c is None else canonical(Decimal(c).scaleb(-commission)),
             realized_pnl=_ZERO if r is None else canonical(Decimal(r).scaleb(-pnl)),
+            asset_class=None if asset_class is None else _ASSET_CLASSES[asset_class],
+            multiplier=None
+            if multiplier is None
+            else canonical(Decimal(multiplier).scaleb(-multiplier_scale)),
+            underlying=underlying,
+            expiry=None if expiry is None else from_iso_date(expiry),
+            strike=None if strike is None else canonical(Decimal(strike).scaleb(-strike_scale)),
+            option_right=None if right is None else _RIGHTS[right],
+            currency=currency,
+            fx_rate=None if fx_rate is None else canonical(Decimal(fx_rate).scaleb(-fx_scale)),
         )
 
     return decode
@@ -869,34 +1037,36 @@ def _bulk_codec(dialect: Dialect) -> _BulkCodec:
     codec = _CODECS.get(dialect)
     if codec is not None:
         return codec
-    quantity = _proven_scale("quantity", dialect)
-    price = _proven_scale("price", dialect)
-    commission = _proven_scale("commission", dialect)
-    pnl = _proven_scale("realized_pnl", dialect)
+    scale_columns = ("quantity", "price", "commission", "realized_pnl", "multiplier", "strike")
+    proven = [_proven_scale(name, dialect) for name in (*scale_columns, "fx_rate")]
     decode: Callable[[Sequence[Any]], Trade] | None = None
-    if quantity is None or price is None or commission is None or pnl is None:
+    if None in proven:
         encode = _generic_encoder(dialect)
-    elif _iso_time_proven(dialect):
-        encode = _scaled_encoder(quantity, price, commission, pnl)
-        scaled_decode = _scaled_decoder(quantity, price, commission, pnl)
+    elif _iso_time_proven(dialect) and _iso_date_proven(dialect):
+        scales = _Scales(*(scale for scale in proven if scale is not None))
+        encode = _scaled_encoder(scales)
+        scaled_decode = _scaled_decoder(scales)
         if _decoding_proven(scaled_decode, encode, dialect):
             decode = scaled_decode
     else:  # pragma: no cover - only if the time column's storage format changes
         encode = _generic_encoder(dialect)
     inserting = insert(_RAW_TRADES).compile(dialect=dialect, column_keys=list(TRADE_COLUMNS))
+    inserting_plain = insert(_RAW_TRADES).compile(dialect=dialect, column_keys=list(_PLAIN))
     selecting = _SELECT_STORED.compile(dialect=dialect)
     positional = bool(dialect.positional)
     if positional and (
         list(inserting.positiontup or ()) != list(TRADE_COLUMNS)
+        or list(inserting_plain.positiontup or ()) != list(_PLAIN)
         or list(selecting.positiontup or ()) != list(_SELECT_STORED_KEYS)
     ):  # pragma: no cover - no such dialect here
         raise NotImplementedError(f"unexpected parameter order for {dialect.name}")
     codec = _BulkCodec(
         encode=encode,
         insert_sql=inserting.string,
+        insert_plain_sql=inserting_plain.string,
         select_sql=selecting.string,
         positional=positional,
-        zeros=encode(_ZERO_TRADE)[7:],
+        zeros=encode(_ZERO_TRADE)[7:9],
         decode=decode,
         get_sql=_GET_STORED.compile(dialect=dialect).string,
     )
