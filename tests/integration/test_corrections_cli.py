@@ -3,6 +3,7 @@ accounts. What is stored is checked with raw SQL on the journal's own engine."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -168,3 +169,17 @@ def test_stored_control_characters_are_escaped_in_tables_and_messages(
     assert "Roth\\x1b[2J" in ok(cli("account", "list", journal)).stdout
     missing = cli("trade", "edit", journal, "nope\x1b[31m", "--price", "1")
     assert "\x1b" not in missing.stderr
+
+
+def test_trade_edit_sets_instrument_details_and_listings_carry_them(cli: Cli, filled: Path) -> None:
+    edited = ok(
+        cli(
+            "trade", "edit", filled, "E1", "--asset-class", "option", "--underlying", "AAPL",
+            "--expiry", "2024-04-19", "--strike", "190", "--right", "C", "--multiplier", "100",
+        )
+    )  # fmt: skip
+    assert "expiry: (none) -> 2024-04-19" in edited.stdout
+    listed = ok(cli("trades", filled, "--format", "ndjson")).stdout.splitlines()
+    first = json.loads(next(line for line in listed if '"E1"' in line))
+    assert (first["expiry"], first["strike"], first["option_right"]) == ("2024-04-19", "190", "C")
+    assert raw(filled, "SELECT expiry, multiplier FROM trades WHERE exec_id='E1'")[0][0] is not None

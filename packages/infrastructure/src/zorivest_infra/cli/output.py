@@ -43,17 +43,17 @@ def stderr_console() -> Console:
 
 def plain(value: object) -> object:
     """A JSON-ready value: Decimals as plain-notation strings, times ISO 8601, enums as text."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    if isinstance(value, dt.date):  # times, and dates (an option's expiry)
+        return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, bytes):
-        return None
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
-    return value
+    return None if isinstance(value, bytes) else value
 
 
 def entity_to_json(entity: object, *, exclude: Iterable[str] = ()) -> dict[str, object]:

@@ -6,12 +6,13 @@ parse, call and print. Every change is one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
 
 from zorivest_core.application.use_cases import corrections
-from zorivest_core.domain.enums import MistakeCategory, TradeAction
+from zorivest_core.domain.enums import AssetClass, MistakeCategory, OptionRight, TradeAction
 from zorivest_infra.cli.confirm import Yes, confirm_or_refuse
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, Zone, positional
@@ -75,6 +76,24 @@ def edit(
     account: Annotated[str | None, _value("--account", "Move to this account.", "ID")] = None,
     commission: Annotated[str | None, _value("--commission", "Exact money.", "N")] = None,
     realized_pnl: Annotated[str | None, _value("--realized-pnl", "Exact money.", "N")] = None,
+    asset_class: Annotated[
+        AssetClass | None,
+        typer.Option("--asset-class", case_sensitive=False, show_default=False),
+    ] = None,
+    multiplier: Annotated[str | None, _value("--multiplier", "Contract multiplier.", "N")] = None,
+    underlying: Annotated[str | None, _value("--underlying", "Option/future underlying.")] = None,
+    expiry: Annotated[str | None, _value("--expiry", "Expiry date, YYYY-MM-DD.", "DATE")] = None,
+    strike: Annotated[str | None, _value("--strike", "Option strike.", "N")] = None,
+    right: Annotated[
+        OptionRight | None,
+        typer.Option("--right", help="C or P.", case_sensitive=False, show_default=False),
+    ] = None,
+    currency: Annotated[
+        str | None, _value("--currency", "Trade currency (ISO 4217).", "CODE")
+    ] = None,
+    fx_rate: Annotated[
+        str | None, _value("--fx-rate", "Trade currency -> account currency.", "N")
+    ] = None,
     url: Url = None,
     passphrase_file: PassphraseFile = None,
 ) -> None:
@@ -95,9 +114,23 @@ def edit(
             ("account_id", account),
             ("commission", commission),
             ("realized_pnl", realized_pnl),
+            ("asset_class", asset_class),
+            ("multiplier", multiplier),
+            ("underlying", underlying),
+            ("strike", strike),
+            ("option_right", right),
+            ("currency", currency.upper() if currency is not None else None),
+            ("fx_rate", fx_rate),
         )
         if value is not None
     }
+    if expiry is not None:
+        try:
+            values["expiry"] = dt.date.fromisoformat(expiry)
+        except ValueError:
+            raise CliError(
+                f"--expiry must be a date YYYY-MM-DD (got {expiry!r})", ExitCode.USAGE
+            ) from None
     if time is not None:
         values["time"] = csv_import.parse_time(
             time, csv_import.zone_from_name(zone), field_name="--time"
@@ -105,7 +138,8 @@ def edit(
     if not values:
         raise CliError(
             "nothing to change: give at least one of --time, --instrument, --action, "
-            "--quantity, --price, --account, --commission, --realized-pnl",
+            "--quantity, --price, --account, --commission, --realized-pnl or an instrument "
+            "detail (--asset-class, --multiplier, ...)",
             ExitCode.USAGE,
         )
     with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:

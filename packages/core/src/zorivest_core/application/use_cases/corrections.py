@@ -23,16 +23,8 @@ from zorivest_core.domain.errors import ConflictError, NotFoundError, Validation
 Pair = tuple[str, str]
 """An (account_id, instrument) pair whose round trips a change affects."""
 
-TRADE_EDITABLE = (
-    "time",
-    "instrument",
-    "action",
-    "quantity",
-    "price",
-    "account_id",
-    "commission",
-    "realized_pnl",
-)
+TRADE_EDITABLE = tuple(item.name for item in dataclasses.fields(Trade) if item.name != "exec_id")
+"""Every field of a trade but its exec_id (which identifies it)."""
 ACCOUNT_EDITABLE = ("name", "account_type", "institution", "currency", "is_tax_advantaged", "notes")
 
 
