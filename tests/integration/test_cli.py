@@ -539,6 +539,7 @@ def test_upgrade_says_the_journal_is_current(cli: Cli, journal: Path) -> None:
 
 def test_url_replaces_the_journal_argument(cli: Cli, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'server.db'}"
+    ok(cli("init", "--url", url, passphrase=None))
     ok(cli("account", "add", "--url", url, "SRV", "--name", "Server account", passphrase=None))
     rows = [row.replace("ACC1", "SRV").replace("ACC2", "SRV") for row in GOOD_ROWS]
     ok(cli("import", "--url", url, write_csv(tmp_path / "u.csv", rows), passphrase=None))
@@ -556,16 +557,34 @@ def test_url_replaces_the_journal_argument(cli: Cli, tmp_path: Path) -> None:
     assert "IMAGE" in one_error_line(missing)
 
 
-def test_encrypt_a_plaintext_database(cli: Cli, tmp_path: Path) -> None:
-    import sqlite3
-
+def test_encrypt_a_plaintext_journal(cli: Cli, tmp_path: Path) -> None:
     plain = tmp_path / "old.db"
-    with sqlite3.connect(plain) as connection:
-        connection.execute("CREATE TABLE notes (x)")
+    ok(cli("init", "--url", f"sqlite:///{plain}", passphrase=None))
     target = tmp_path / "new.zorivest"
     ok(cli("encrypt", plain, target))
     assert not target.read_bytes().startswith(b"SQLite format 3")
     assert "sqlcipher" in ok(cli("info", target)).stdout
+
+
+@pytest.mark.parametrize("tables", [["CREATE TABLE notes (x)"], [], ["CREATE TABLE trades (x)"]])
+def test_encrypt_refuses_an_sqlite_file_that_is_not_a_journal(
+    cli: Cli, tmp_path: Path, tables: list[str]
+) -> None:
+    import sqlite3
+
+    plain = tmp_path / "other.db"
+    with sqlite3.connect(plain) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS keep (x)")
+        for statement in tables:
+            connection.execute(statement)
+    before = plain.read_bytes()
+    target = tmp_path / "new.zorivest"
+    result = cli("encrypt", plain, target)
+    assert result.exit_code == ExitCode.NOT_A_JOURNAL_DATABASE
+    assert int(ExitCode.NOT_A_JOURNAL_DATABASE) == 16
+    assert "is not a plaintext Zorivest journal" in one_error_line(result)
+    assert not target.exists()
+    assert plain.read_bytes() == before
 
 
 def test_passwd_on_a_plaintext_database_gives_the_cli_hint(cli: Cli, tmp_path: Path) -> None:

@@ -173,17 +173,32 @@ class TestDeriveKey:
         with pytest.raises(TypeError):
             derive_key(b"bytes", SALT)  # type: ignore[arg-type]
 
-    def test_reads_parameters_at_call_time(self, fast_kdf: KdfParameters) -> None:
-        expected = hash_secret_raw(
+    def test_parameters_come_from_the_salt_not_the_process_defaults(
+        self, fast_kdf: KdfParameters
+    ) -> None:
+        # A v0 salt (no format magic) is derived with the v0 parameters even while the
+        # process's defaults are cheap ones; a v1 salt with the parameters it records.
+        v0_expected = hash_secret_raw(
             secret=b"password",
             salt=SALT,
-            time_cost=fast_kdf.time_cost,
-            memory_cost=fast_kdf.memory_cost_kib,
-            parallelism=fast_kdf.parallelism,
+            time_cost=3,
+            memory_cost=65536,
+            parallelism=4,
             hash_len=32,
             type=Type.ID,
         )
-        assert derive_key("password", SALT) == expected
+        assert derive_key("password", SALT) == v0_expected
+        v1_salt = b"ZVJ\x01\x01\x02\x0b\x01" + b"\xaa" * 8  # t=2, m=2^11 KiB, p=1
+        v1_expected = hash_secret_raw(
+            secret=b"password",
+            salt=v1_salt,
+            time_cost=2,
+            memory_cost=2048,
+            parallelism=1,
+            hash_len=32,
+            type=Type.ID,
+        )
+        assert derive_key("password", v1_salt) == v1_expected
 
     @pytest.mark.parametrize(
         "params",
@@ -692,7 +707,7 @@ class TestOpenKeyedConnection:
     def test_failed_creation_leaves_no_file(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        def broken(conn: object) -> None:
+        def broken(conn: object, **_options: object) -> None:
             raise RuntimeError("simulated failure")
 
         monkeypatch.setattr(connection, "apply_sqlite_settings", broken)

@@ -63,6 +63,7 @@ from zorivest_infra.journal import (
     JournalClosedError,
     JournalExistsError,
     JournalNotFoundError,
+    NotAJournalDatabaseError,
     UnsupportedOperationError,
     VerifyReport,
     snapshot_path,
@@ -501,13 +502,13 @@ def test_provider_api_keys_through_the_unit_of_work(tmp_path: Path) -> None:
             assert uow.market_providers.get_api_key("polygon") == api_key
     with Journal.open(path, "second") as journal, journal.unit_of_work() as uow:
         assert uow.market_providers.get_api_key("polygon") == api_key
-    with Journal.connect("sqlite://") as plain, plain.unit_of_work() as uow:
+    with Journal.connect("sqlite://", create_schema=True) as plain, plain.unit_of_work() as uow:
         uow.market_providers.save(MarketProviderSetting("polygon"))
         with pytest.raises(ApiKeyCipherUnavailableError):
             uow.market_providers.set_api_key("polygon", api_key)
     cipher = ApiKeyCipher(os.urandom(32))
     with (
-        Journal.connect("sqlite://", api_key_cipher=cipher) as plain,
+        Journal.connect("sqlite://", create_schema=True, api_key_cipher=cipher) as plain,
         plain.unit_of_work() as uow,
     ):
         uow.market_providers.save(MarketProviderSetting("polygon"), api_key=api_key)
@@ -750,9 +751,11 @@ def test_open_at_head_writes_no_snapshot(tmp_path: Path) -> None:
 def test_open_with_pending_migrations_snapshots_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # There is only the baseline revision, so "pending" is simulated: the wiring is tested.
+    # The journal is at head, so "pending" is simulated: the wiring is tested.
     path = tmp_path / "journal.db"
     create_with_trades(path, count=4)
+    with Journal.open(path, PASSPHRASE) as journal, journal.engine.connect() as connection:
+        revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     seen_at_upgrade: list[set[str]] = []
 
     def fake_upgrade(engine: Engine, *, revision: str = "head") -> None:
@@ -766,7 +769,8 @@ def test_open_with_pending_migrations_snapshots_first(
             pass
     snapshots = sorted(listing(tmp_path) - {"journal.db"})
     assert len(snapshots) == 1
-    assert re.fullmatch(r"journal\.pre-0001-\d{8}T\d{6}Z\.db", snapshots[0])
+    # Named after the revision the journal was at before the upgrade.
+    assert re.fullmatch(rf"journal\.pre-{revision}-\d{{8}}T\d{{6}}Z\.db", snapshots[0])
     assert len(seen_at_upgrade) == 1
     assert snapshots[0] in seen_at_upgrade[0]  # written before the upgrade ran
     with Journal.open(tmp_path / snapshots[0], PASSPHRASE) as snapshot:
@@ -1008,17 +1012,17 @@ def test_encrypt_plaintext_with_our_schema(tmp_path: Path) -> None:
         Journal.open(dest, "not it")
 
 
-def test_encrypt_plaintext_of_a_foreign_database_adds_the_schema(tmp_path: Path) -> None:
+def test_encrypt_plaintext_of_a_foreign_database_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "other.db"
     with sqlite3.connect(src) as conn:
         conn.execute("CREATE TABLE legacy (note TEXT)")
         conn.execute("INSERT INTO legacy VALUES (?)", (MARKER,))
     conn.close()
-    with Journal.encrypt_plaintext(src, tmp_path / "secret.db", PASSPHRASE) as journal:
-        assert journal.schema_revision == migrations.head_revision()
-        with journal.engine.connect() as db:
-            assert db.execute(text("SELECT note FROM legacy")).scalar_one() == MARKER
-        assert journal.info().row_counts["mcp_guard"] == 1
+    before = sha256(src)
+    with pytest.raises(NotAJournalDatabaseError, match="legacy"):
+        Journal.encrypt_plaintext(src, tmp_path / "secret.db", PASSPHRASE)
+    assert not (tmp_path / "secret.db").exists()
+    assert sha256(src) == before
 
 
 def test_encrypt_plaintext_refusals(tmp_path: Path) -> None:
@@ -1027,7 +1031,7 @@ def test_encrypt_plaintext_refusals(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{unversioned}")
     Base.metadata.create_all(engine)
     engine.dispose()
-    with pytest.raises(SchemaVersionError, match="no schema revision"):
+    with pytest.raises(NotAJournalDatabaseError, match="no Zorivest schema revision"):
         Journal.encrypt_plaintext(unversioned, tmp_path / "a.db", PASSPHRASE)
     assert not (tmp_path / "a.db").exists()
 
@@ -1084,7 +1088,7 @@ def check_url_journal(journal: Journal, tmp_path: Path) -> None:
 
 
 def test_connect_to_sqlite_in_memory(tmp_path: Path) -> None:
-    with Journal.connect("sqlite://") as journal:
+    with Journal.connect("sqlite://", create_schema=True) as journal:
         assert journal.path is None
         assert repr(journal) == "Journal(url='sqlite://', open)"
         check_url_journal(journal, tmp_path)
@@ -1092,7 +1096,7 @@ def test_connect_to_sqlite_in_memory(tmp_path: Path) -> None:
 
 def test_connect_to_a_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "plain.db"
-    with Journal.connect(f"sqlite:///{path}") as journal:
+    with Journal.connect(f"sqlite:///{path}", create_schema=True) as journal:
         assert journal.path == path
         check_url_journal(journal, tmp_path)
         assert journal.info().file_size is not None
@@ -1115,7 +1119,7 @@ def pg_url() -> Iterator[str]:
 
 @pytest.mark.postgres
 def test_connect_to_postgresql(pg_url: str, tmp_path: Path) -> None:
-    with Journal.connect(pg_url) as journal:
+    with Journal.connect(pg_url, create_schema=True) as journal:
         check_url_journal(journal, tmp_path)
         assert journal.info().file_size is None
         password = make_url(pg_url).password

@@ -63,3 +63,42 @@ class SchemaVersionError(ZorivestError):
 
 class StorageFullError(ZorivestError):
     """The disk or the database's page limit is full; the write was rolled back."""
+
+
+class UnknownKdfProfileError(SchemaVersionError):
+    """The journal's header names a key-derivation profile this code does not know.
+
+    Written by a newer Zorivest (or the header is not a journal's); no key derivation is
+    ever run with guessed parameters.
+    """
+
+
+class ReadOnlyError(ZorivestError):
+    """A write was attempted where only reading is allowed; nothing was written.
+
+    Raised inside ``unit_of_work(read_only=True)`` and on a journal opened read-only (a
+    read-only file or file system).
+    """
+
+
+class BusyError(ZorivestError):
+    """Another connection or process holds the lock this operation needs; try again.
+
+    SQLite's busy timeout ran out, or PostgreSQL reported a lock or serialisation failure.
+    Nothing of the failed transaction was written.
+    """
+
+
+class PassphraseChangedError(ZorivestError):
+    """The journal was re-keyed by another process while this one had it open.
+
+    The journal is healthy: open it again with the new passphrase.
+    """
+
+
+class NotAJournalDatabaseError(ValidationError):
+    """A plaintext SQLite database to encrypt is not a Zorivest journal.
+
+    Only a database holding Zorivest's tables and its schema revision (``alembic_version``)
+    and nothing else is converted; nothing is created for any other.
+    """

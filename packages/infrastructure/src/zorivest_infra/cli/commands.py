@@ -74,13 +74,26 @@ def _warn(message: str) -> None:
 
 
 @handle_errors
-def init(journal: JournalPath, passphrase_file: PassphraseFile = None) -> None:
+def init(
+    journal_name: JournalOrUrl = None,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
     """Create a new encrypted journal (asks for the passphrase twice).
 
     There is no way to recover a forgotten passphrase: keep it in a password manager.
+    With --url instead of JOURNAL: give a server database the Zorivest schema (the only
+    command that creates it; the others refuse a database without it).
     """
     from zorivest_infra.journal import Journal
 
+    target, _ = resolve(journal_name, url, [], [])
+    if target.url is not None:
+        from zorivest_infra.cli.server import init_server
+
+        init_server(target.url)
+        return
+    journal = target.path or Path()
     if journal.exists():
         raise CliError(f"{journal} already exists; init never overwrites", ExitCode.ALREADY_EXISTS)
     parent = journal.parent if str(journal.parent) else Path()
@@ -675,6 +688,8 @@ def info(
         rows.append(("Pages", f"{details.page_count:,} x {details.page_size:,} bytes"))
     if details.cipher_version is not None:
         rows.append(("Cipher", f"SQLCipher {details.cipher_version} (AES-256, raw key)"))
+    if details.format_version is not None:
+        rows.append(("File format", f"journal format v{details.format_version}"))
     if details.kdf is not None:
         kdf = details.kdf
         rows.append(

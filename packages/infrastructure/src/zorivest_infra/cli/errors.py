@@ -23,13 +23,17 @@ from typing import ParamSpec, TypeVar
 import typer
 
 from zorivest_core.domain.errors import (
+    BusyError,
     ConflictError,
     CorruptJournalError,
     DuplicateError,
     EncryptionUnavailableError,
     InvalidPassphraseError,
+    NotAJournalDatabaseError,
     NotEncryptedError,
     NotFoundError,
+    PassphraseChangedError,
+    ReadOnlyError,
     SchemaVersionError,
     StorageFullError,
     ValidationError,
@@ -59,6 +63,10 @@ class ExitCode(IntEnum):
     STORAGE_FULL = 10
     ALREADY_EXISTS = 11
     CONFLICT = 12
+    BUSY = 13
+    READ_ONLY = 14
+    PASSPHRASE_CHANGED = 15
+    NOT_A_JOURNAL_DATABASE = 16
     INTERRUPTED = 130
 
 
@@ -76,6 +84,10 @@ EXIT_CODE_HELP: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.STORAGE_FULL, "disk full; nothing was written"),
     (ExitCode.ALREADY_EXISTS, "already exists (journal, backup file, account)"),
     (ExitCode.CONFLICT, "the database refused the change (e.g. an unknown account)"),
+    (ExitCode.BUSY, "another zorivest command is writing to this journal; try again"),
+    (ExitCode.READ_ONLY, "the journal is read-only here; nothing was written"),
+    (ExitCode.PASSPHRASE_CHANGED, "the passphrase was changed meanwhile; run it again"),
+    (ExitCode.NOT_A_JOURNAL_DATABASE, "`encrypt`: that SQLite file is not a Zorivest journal"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C); the current transaction was rolled back"),
 )
 
@@ -104,6 +116,10 @@ def debug_enabled() -> bool:
 
 # Most specific first: InvalidImageError is a ValidationError, FileNotFoundError an OSError.
 _DOMAIN_CODES: tuple[tuple[type[ZorivestError], ExitCode], ...] = (
+    (BusyError, ExitCode.BUSY),
+    (ReadOnlyError, ExitCode.READ_ONLY),
+    (PassphraseChangedError, ExitCode.PASSPHRASE_CHANGED),
+    (NotAJournalDatabaseError, ExitCode.NOT_A_JOURNAL_DATABASE),
     (InvalidPassphraseError, ExitCode.WRONG_PASSPHRASE),
     (NotEncryptedError, ExitCode.NOT_ENCRYPTED),
     (CorruptJournalError, ExitCode.CORRUPT),

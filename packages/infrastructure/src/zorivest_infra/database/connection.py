@@ -1,7 +1,9 @@
 """Encrypted journal connections: Argon2id key derivation and keyed SQLCipher connections.
 
 An encrypted journal is ONE self-contained SQLCipher 4 file. Its first 16 bytes are the
-(plaintext) SQLCipher salt, and that same salt is the Argon2id salt of the passphrase. So:
+(plaintext) SQLCipher salt, and that same salt is the Argon2id salt of the passphrase; in
+format v1 it also records the Argon2id parameters (`journal_format`), so the key never
+depends on this process's `KDF_PARAMETERS`, which only apply to new journals. So:
 
 * opening costs one Argon2id run (:func:`key_for_existing_journal` reads the salt from the
   file), after which every connection is keyed with the raw 256-bit key
@@ -24,9 +26,7 @@ import os
 import re
 import sqlite3
 import tempfile
-import threading
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeAlias
@@ -38,9 +38,18 @@ from zorivest_core.domain.errors import (
     EncryptionUnavailableError,
     InvalidPassphraseError,
     NotEncryptedError,
+    PassphraseChangedError,
+    ReadOnlyError,
     StorageFullError,
     ValidationError,
     ZorivestError,
+)
+from zorivest_infra.database.descriptors import FileHold
+from zorivest_infra.database.journal_format import (
+    JournalFormat,
+    KdfParameters,
+    encode_salt,
+    format_of_salt,
 )
 
 if TYPE_CHECKING:
@@ -53,19 +62,24 @@ __all__ = [
     "PAGE_SIZE",
     "SALT_LEN",
     "CipherConnection",
+    "JournalFormat",
     "JournalKey",
     "KdfParameters",
     "apply_sqlite_settings",
     "classify_open_error",
+    "committed_salt",
     "create_encrypted_connection",
     "derive_key",
-    "held_descriptor",
+    "file_is_read_only",
     "key_for_existing_journal",
     "key_for_new_journal",
     "new_salt",
     "open_keyed_connection",
+    "passphrase_changed",
+    "passphrase_changed_error",
     "read_file_head",
     "read_journal_salt",
+    "require_sqlcipher",
 ]
 
 _log = logging.getLogger(__name__)
@@ -119,54 +133,22 @@ class SupportsExecute(Protocol):
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class KdfParameters:
-    """Argon2id cost parameters.
-
-    They are part of the journal format: a journal can only be opened with the parameters it
-    was created with, so changing them needs a re-key of existing journals.
-
-    Attributes:
-        time_cost: Number of passes over memory (Argon2 ``t``).
-        memory_cost_kib: Memory in KiB (Argon2 ``m``).
-        parallelism: Lanes (Argon2 ``p``).
-        hash_len: Output length in bytes; always :data:`KEY_LEN`.
-    """
-
-    time_cost: int = 3
-    memory_cost_kib: int = 65_536
-    parallelism: int = 4
-    hash_len: int = KEY_LEN
-
-    def __post_init__(self) -> None:
-        if self.time_cost < 1:
-            raise ValidationError("Argon2 time_cost must be >= 1", field="time_cost")
-        if self.parallelism < 1:
-            raise ValidationError("Argon2 parallelism must be >= 1", field="parallelism")
-        if self.memory_cost_kib < 8 * self.parallelism:
-            raise ValidationError(
-                "Argon2 memory_cost_kib must be >= 8 * parallelism",
-                field="memory_cost_kib",
-                value=self.memory_cost_kib,
-            )
-        if self.hash_len != KEY_LEN:
-            raise ValidationError(
-                f"hash_len must be {KEY_LEN} (SQLCipher takes a 256-bit key)",
-                field="hash_len",
-                value=self.hash_len,
-            )
-
-
 KDF_PARAMETERS: KdfParameters = KdfParameters()
-"""RFC 9106's second recommended option (t=3, m=64 MiB, p=4): about 0.2 s per open.
+"""The parameters NEW journals are created with (and `change_passphrase` re-keys with).
 
-:func:`derive_key` reads this module attribute at call time, so tests that are not about
-the KDF may replace it with cheap parameters.
+RFC 9106's second recommended option (t=3, m=64 MiB, p=4): about 0.2 s per open. An
+existing journal is always opened with the parameters recorded in its header
+(`zorivest_infra.database.journal_format`), whatever this says. Read at call time, so tests
+that are not about the KDF may replace it with cheap parameters.
 """
 
 
 def derive_key(password: str, salt: bytes) -> bytes:
     """Derive a journal's 256-bit key from its passphrase with Argon2id.
+
+    The parameters are those the salt records (format v1), or the fixed v0 parameters for
+    a salt without the format magic (`journal_format.format_of_salt`); never the process's
+    defaults.
 
     The passphrase is NFC-normalised before UTF-8 encoding, so the same visible passphrase
     typed on systems that compose accents differently opens the same journal.
@@ -176,10 +158,11 @@ def derive_key(password: str, salt: bytes) -> bytes:
         salt: At least 16 bytes; a journal's salt is the first 16 bytes of its file.
 
     Returns:
-        32 bytes, the same for the same passphrase, salt and :data:`KDF_PARAMETERS`.
+        32 bytes, the same for the same passphrase and salt.
 
     Raises:
         ValidationError: ``salt`` is shorter than 16 bytes or ``password`` is empty.
+        UnknownKdfProfileError: The salt records a profile this code does not know.
         TypeError: ``password`` is not a ``str``.
     """
     if not isinstance(password, str):
@@ -193,7 +176,7 @@ def derive_key(password: str, salt: bytes) -> bytes:
             field="salt",
             value=len(salt),
         )
-    params = KDF_PARAMETERS
+    params = format_of_salt(salt).kdf
     return hash_secret_raw(
         secret=unicodedata.normalize("NFC", password).encode("utf-8"),
         salt=salt,
@@ -205,9 +188,13 @@ def derive_key(password: str, salt: bytes) -> bytes:
     )
 
 
-def new_salt() -> bytes:
-    """Return 16 fresh random bytes for a new journal."""
-    return os.urandom(SALT_LEN)
+def new_salt(kdf: KdfParameters | None = None) -> bytes:
+    """A new journal's 16-byte format v1 salt, recording `kdf` (default `KDF_PARAMETERS`).
+
+    Raises:
+        ValidationError: `kdf` cannot be recorded in a journal header.
+    """
+    return encode_salt(kdf if kdf is not None else KDF_PARAMETERS)
 
 
 class JournalKey:
@@ -246,6 +233,11 @@ class JournalKey:
     def salt(self) -> bytes:
         """The 16-byte salt (not secret: it is stored in clear at the start of the file)."""
         return self._salt
+
+    @property
+    def format(self) -> JournalFormat:
+        """The journal format and Argon2id parameters the salt records."""
+        return format_of_salt(self._salt)
 
     @property
     def wiped(self) -> bool:
@@ -323,19 +315,21 @@ class JournalKey:
         raise TypeError("JournalKey cannot be pickled or copied")
 
 
-def key_for_new_journal(passphrase: str) -> JournalKey:
-    """Derive the key for a journal that does not exist yet, under a fresh random salt.
+def key_for_new_journal(passphrase: str, kdf: KdfParameters | None = None) -> JournalKey:
+    """Derive the key for a journal that does not exist yet, under a fresh format v1 salt.
 
     Args:
         passphrase: The new journal's passphrase.
+        kdf: The Argon2id parameters to create it with (recorded in the salt); the current
+            `KDF_PARAMETERS` when omitted.
 
     Returns:
         The key; create the file with ``open_keyed_connection(path, key, create=True)``.
 
     Raises:
-        ValidationError: Empty passphrase.
+        ValidationError: Empty passphrase, or `kdf` cannot be recorded in a header.
     """
-    salt = new_salt()
+    salt = new_salt(kdf)
     return JournalKey(derive_key(passphrase, salt), salt)
 
 
@@ -366,35 +360,67 @@ def key_for_existing_journal(path: str | os.PathLike[str], passphrase: str) -> J
 # ---------------------------------------------------------------------------------------------
 
 
-# Read-only descriptors of journal files, by (device, inode); see `read_file_head`.
-_HELD: dict[tuple[int, int], int] = {}
-_HELD_LOCK = threading.Lock()
-
-
-def held_descriptor(path: str | os.PathLike[str]) -> int:
-    """A read-only descriptor of the file now at `path`, never closed.
-
-    Closing any descriptor of a database file releases every POSIX lock this process holds
-    on it, SQLite's own included (whichever engine or journal opened them). Raw reads of a
-    journal that may be open in this process therefore keep their descriptor for the life
-    of the process, one per file, as SQLite's unix VFS defers its own closes.
-    """
-    with _HELD_LOCK:
-        identity = os.stat(path)
-        descriptor = _HELD.get((identity.st_dev, identity.st_ino))
-        if descriptor is None:
-            descriptor = os.open(path, os.O_RDONLY)
-            opened = os.fstat(descriptor)
-            # Keyed by the file actually opened (the path may have been replaced since the
-            # stat); a second descriptor of a file already held simply stays open too.
-            _HELD.setdefault((opened.st_dev, opened.st_ino), descriptor)
-        return descriptor
-
-
 def read_file_head(path: str | os.PathLike[str], length: int) -> tuple[bytes, int]:
-    """The first `length` bytes of `path` and its size, without closing a descriptor."""
-    descriptor = held_descriptor(path)
-    return os.pread(descriptor, length, 0), os.fstat(descriptor).st_size
+    """The first `length` bytes of `path` and its size.
+
+    Read through the process's shared descriptor of the file (`FileHold`): while a journal
+    holds the file, no descriptor of it is closed here (which would drop SQLite's locks).
+    """
+    with FileHold(path) as held:
+        return held.read(length), held.size()
+
+
+_WAL_MAGICS: Final = (0x377F0682, 0x377F0683)
+_WAL_HEADER_LEN: Final = 32
+_WAL_FRAME_HEADER_LEN: Final = 24
+
+
+def committed_salt(path: str | os.PathLike[str]) -> bytes:
+    """The salt of the journal's newest committed page 1, looking into its write-ahead log.
+
+    After a re-key committed in the log but not yet checkpointed (another process held the
+    journal open), the main file still shows the old salt; the log's last committed frame
+    of page 1 carries the new one (page 1's first 16 bytes are in clear in every copy).
+    Frames of an older log generation (other salts) and of an uncommitted transaction are
+    ignored.
+    """
+    salt = read_file_head(path, SALT_LEN)[0]
+    try:
+        log = open(f"{os.fspath(path)}-wal", "rb")  # noqa: SIM115 - closed below
+    except OSError:
+        return salt
+    with log:
+        header = log.read(_WAL_HEADER_LEN)
+        if len(header) < _WAL_HEADER_LEN or int.from_bytes(header[:4], "big") not in _WAL_MAGICS:
+            return salt
+        page_size = int.from_bytes(header[8:12], "big")
+        generation = header[16:24]
+        offset, pending = _WAL_HEADER_LEN, None
+        while True:
+            frame = os.pread(log.fileno(), _WAL_FRAME_HEADER_LEN + SALT_LEN, offset)
+            if len(frame) < _WAL_FRAME_HEADER_LEN + SALT_LEN or frame[8:16] != generation:
+                return salt
+            if int.from_bytes(frame[:4], "big") == 1:
+                pending = frame[_WAL_FRAME_HEADER_LEN:]
+            if int.from_bytes(frame[4:8], "big") and pending is not None:  # a commit frame
+                salt, pending = pending, None
+            offset += _WAL_FRAME_HEADER_LEN + page_size
+
+
+def passphrase_changed(path: str | os.PathLike[str], key: JournalKey) -> bool:
+    """Whether the journal at `path` was re-keyed since `key` opened it (another salt)."""
+    try:
+        return committed_salt(path) != key.salt
+    except OSError:
+        return False
+
+
+def passphrase_changed_error(path: str | os.PathLike[str]) -> PassphraseChangedError:
+    return PassphraseChangedError(
+        f"the passphrase of journal {os.fspath(path)} was changed by another program while "
+        "this one had it open; the journal is fine: close it and open it again with the "
+        "new passphrase"
+    )
 
 
 def read_journal_salt(path: str | os.PathLike[str]) -> bytes:
@@ -522,6 +548,14 @@ def _load_driver() -> ModuleType:
     return module
 
 
+def require_sqlcipher() -> None:
+    """Raise `EncryptionUnavailableError` unless a working SQLCipher driver is installed.
+
+    Checked on an in-memory database, so a caller can refuse before creating any file.
+    """
+    _probe_driver(_load_driver())
+
+
 def _driver_error(driver: ModuleType) -> type[Exception]:
     error: type[Exception] = driver.Error
     return error
@@ -571,8 +605,13 @@ def _is_file_database(conn: SupportsExecute | DBAPIConnection) -> bool:
     return bool(row and row[2])
 
 
-def apply_sqlite_settings(dbapi_connection: SupportsExecute | DBAPIConnection) -> None:
+def apply_sqlite_settings(
+    dbapi_connection: SupportsExecute | DBAPIConnection, *, read_only: bool = False
+) -> None:
     """Apply the project's per-connection SQLite settings.
+
+    With `read_only` (a journal on a read-only file or file system) nothing that writes is
+    set; ``query_only=ON`` is, so every write fails at once with SQLITE_READONLY.
 
     ``foreign_keys=ON`` and ``busy_timeout`` always; for a file database also
     ``journal_mode=WAL`` and ``synchronous=NORMAL`` (WAL makes readers and a writer not block
@@ -587,6 +626,9 @@ def apply_sqlite_settings(dbapi_connection: SupportsExecute | DBAPIConnection) -
     """
     dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
+    if read_only:
+        dbapi_connection.execute("PRAGMA query_only = ON")
+        return
     if _is_file_database(dbapi_connection):
         row = dbapi_connection.execute("PRAGMA journal_mode = WAL").fetchone()
         if not row or str(row[0]).lower() != "wal":
@@ -599,6 +641,47 @@ def _uri(path: str | os.PathLike[str], mode: str) -> str:
     # A URI with mode=rw keeps SQLite from creating a missing file on an "open existing";
     # as_uri() percent-encodes '?', '#', '%' and non-ASCII characters in the path.
     return f"{Path(os.path.abspath(path)).as_uri()}?mode={mode}"
+
+
+def file_is_read_only(path: str | os.PathLike[str]) -> bool:
+    """Whether a journal at `path` can only be read here (read-only file or file system).
+
+    A journal in WAL mode also writes ``-wal`` and ``-shm`` beside the file: without a
+    writable directory they must already exist and be writable. Root passes permission
+    checks (only a read-only file system stops it).
+    """
+    base = os.fspath(path)
+    if not os.access(base, os.W_OK):
+        return True  # a read-only file, or EROFS
+    if os.access(os.path.dirname(os.path.abspath(base)), os.W_OK | os.X_OK):
+        return False
+    return not all(os.access(base + suffix, os.W_OK) for suffix in ("-wal", "-shm"))
+
+
+def _read_only_uri(path: str | os.PathLike[str]) -> str:
+    """The URI that opens a journal for reading only, wherever it lies.
+
+    SQLite reads a WAL database only with its ``-shm`` index, which it must be able to
+    open or create. When it cannot (a read-only directory or file system without one)
+    and there is no log to apply, the file alone is the whole journal and is opened
+    ``immutable`` (no locks, no index). A log that cannot be read is an error: opening
+    without it would show an old state of the journal as if it were the current one.
+    """
+    base = os.path.abspath(path)
+    shm_usable = os.path.exists(base + "-shm") and os.access(base + "-shm", os.R_OK)
+    directory_writable = os.access(os.path.dirname(base), os.W_OK | os.X_OK)
+    if shm_usable or directory_writable:
+        return _uri(base, "ro")
+    try:
+        log_size = os.path.getsize(base + "-wal")
+    except OSError:
+        log_size = 0
+    if log_size:
+        raise ReadOnlyError(
+            f"journal {base} has a write-ahead log ({base}-wal) that cannot be read where "
+            "it is (read-only, without its -shm file); open it once where it is writable"
+        )
+    return _uri(base, "ro") + "&immutable=1"
 
 
 def _create_private_file(path: str | os.PathLike[str]) -> None:
@@ -685,6 +768,7 @@ def open_keyed_connection(
     create: bool = False,
     check_same_thread: bool = False,
     check_salt: bool = True,
+    read_only: bool | None = None,
 ) -> CipherConnection:
     """Open a connection to an encrypted journal with an already derived key.
 
@@ -704,6 +788,9 @@ def open_keyed_connection(
             ``key.salt``. Pass False once the journal is open in this process (pooled and
             helper connections): closing a file descriptor of the journal releases every
             POSIX lock this process holds on it, including SQLite's own.
+        read_only: Open for reading only (every write fails with SQLITE_READONLY); None
+            decides by the file (`file_is_read_only`), so a journal on a read-only file or
+            file system opens for reading.
 
     Returns:
         An open ``sqlcipher3`` connection (typed as :data:`CipherConnection`).
@@ -720,6 +807,10 @@ def open_keyed_connection(
     shown = os.fspath(path)
     created = False
     if create:
+        read_only = False
+    elif read_only is None:
+        read_only = file_is_read_only(path)
+    if create:
         created = _prepare_new_file(path)
     elif check_salt:
         file_salt = read_journal_salt(path)
@@ -731,7 +822,12 @@ def open_keyed_connection(
 
     try:
         conn = _open_and_verify(
-            driver, path, key, create=create, check_same_thread=check_same_thread
+            driver,
+            path,
+            key,
+            create=create,
+            check_same_thread=check_same_thread,
+            read_only=read_only,
         )
     except BaseException:
         if created:
@@ -748,10 +844,12 @@ def _open_and_verify(
     *,
     create: bool,
     check_same_thread: bool,
+    read_only: bool = False,
 ) -> CipherConnection:
     shown = os.fspath(path)
+    uri = _read_only_uri(path) if read_only else _uri(path, "rwc" if create else "rw")
     conn: CipherConnection = driver.connect(
-        _uri(path, "rwc" if create else "rw"),
+        uri,
         uri=True,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=check_same_thread,
@@ -776,7 +874,7 @@ def _open_and_verify(
                 raise
             raise error from exc
         # Only now that the key is known to be right may anything write (WAL switch).
-        apply_sqlite_settings(conn)
+        apply_sqlite_settings(conn, read_only=read_only)
         if create:
             _check_salt_stored(path, key)
     except BaseException:

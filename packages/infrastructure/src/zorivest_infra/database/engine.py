@@ -23,8 +23,10 @@ from zorivest_infra.database.connection import (
     key_for_existing_journal,
     key_for_new_journal,
     open_keyed_connection,
+    passphrase_changed,
+    passphrase_changed_error,
 )
-from zorivest_infra.database.errors import corruption_error
+from zorivest_infra.database.errors import access_error, corruption_error
 
 # SQLite connections are cheap; a journal opened by many threads should not queue on a
 # small pool. Connections beyond POOL_SIZE are closed when returned.
@@ -34,6 +36,15 @@ MAX_OVERFLOW = 64
 
 WRITES: Final = "zorivest_writes"
 """Execution option: True makes SQLite transactions of that engine/connection IMMEDIATE."""
+
+READ_ONLY: Final = "zorivest_read_only"
+"""Execution option: True makes every transaction of that engine/connection read-only.
+
+SQLite and SQLCipher get ``PRAGMA query_only = ON`` for the transaction, PostgreSQL
+``SET TRANSACTION READ ONLY``; a write then raises `ReadOnlyError` and nothing is written.
+"""
+
+_QUERY_ONLY: Final = "zorivest_query_only"  # connection info: query_only is ON now
 
 
 def for_writing(engine: Engine) -> Engine:
@@ -48,23 +59,55 @@ def for_writing(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITES: True})
 
 
-def _driver_owns_no_transactions(engine: Engine) -> None:
-    """Let SQLAlchemy emit BEGIN itself (the pysqlite recipe for correct transactions)."""
+def for_reading(engine: Engine) -> Engine:
+    """The same engine (same pool) whose transactions refuse every write (`READ_ONLY`)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def _driver_owns_no_transactions(engine: Engine, *, read_only_file: bool = False) -> None:
+    """Let SQLAlchemy emit BEGIN itself (the pysqlite recipe for correct transactions).
+
+    Also switches ``query_only`` per transaction: ON for a `READ_ONLY` one, OFF again for
+    the next transaction of that pooled connection that may write (a connection to a
+    read-only file keeps it ON).
+    """
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
+        record.info[_QUERY_ONLY] = read_only_file
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        writes = connection.get_execution_options().get(WRITES, False)
+        options = connection.get_execution_options()
+        read_only = read_only_file or options.get(READ_ONLY, False)
+        if connection.info.get(_QUERY_ONLY, False) != read_only:
+            connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+            connection.info[_QUERY_ONLY] = read_only
+        writes = options.get(WRITES, False) and not read_only
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def _server_read_only_transactions(engine: Engine) -> None:
+    """PostgreSQL: a `READ_ONLY` transaction starts with ``SET TRANSACTION READ ONLY``."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
 def _corruption_raises_domain_error(
-    engine: Engine, *, path: str | None = None, keyed: bool = False
+    engine: Engine,
+    *,
+    path: str | None = None,
+    keyed: bool = False,
+    location: str | None = None,
+    key: JournalKey | None = None,
 ) -> None:
-    """Make a damaged database raise `CorruptJournalError` on every statement of `engine`.
+    """Make every statement of `engine` raise the domain's error for what is not the
+    statement's fault: a damaged database (`CorruptJournalError`), a write refused as
+    read-only (`ReadOnlyError`), a lock held by someone else (`BusyError`).
 
     SQLAlchemy calls ``handle_error`` listeners for every failing statement and for
     failures while connecting; an exception raised by the listener replaces its
@@ -72,10 +115,26 @@ def _corruption_raises_domain_error(
     error is left alone: constraint and storage errors are translated where the
     operation is known (`translated_errors`).
     """
+    where = location or path
 
     @event.listens_for(engine, "handle_error")
     def _translate_corruption(context: ExceptionContext) -> None:
-        error = corruption_error(context.original_exception, path=path, keyed=keyed)
+        original = context.original_exception
+        error = corruption_error(original, path=path, keyed=keyed)
+        # Pages that fail under a key that opened the journal: damage, or another process
+        # re-keyed it meanwhile (then the file's newest salt is another).
+        if (
+            error is not None
+            and key is not None
+            and path is not None
+            and passphrase_changed(path, key)
+        ):
+            raise passphrase_changed_error(path)
+        if error is None:
+            options = context.connection.get_execution_options() if context.connection else {}
+            error = access_error(
+                original, location=where, read_only_transaction=bool(options.get(READ_ONLY))
+            )
         if error is not None:
             raise error
 
@@ -109,11 +168,24 @@ def create_encrypted_engine(
     return engine_for_key(file_path, key, create=not exists)
 
 
-def engine_for_key(path: str | os.PathLike[str], key: JournalKey, *, create: bool) -> Engine:
+def engine_for_key(
+    path: str | os.PathLike[str],
+    key: JournalKey,
+    *,
+    create: bool,
+    read_only: bool = False,
+    check_salt: bool = True,
+) -> Engine:
     """An engine whose pooled connections open `path` with an already derived key.
 
     The first connection is opened here, so a wrong key fails at once, and the pool reuses
-    it. Later connections cost what a plain SQLite open costs: no KDF runs.
+    it. Later connections cost what a plain SQLite open costs: no KDF runs. With
+    `read_only` every connection opens the file for reading only (a read-only file or file
+    system) and every write raises `ReadOnlyError`. ``check_salt=False`` skips comparing
+    the file's header with the key's salt (right after a re-key committed only in the log).
+    A statement that meets pages the key cannot decrypt raises `PassphraseChangedError`
+    when the journal was re-keyed meanwhile (by another process), else
+    `CorruptJournalError`.
     """
     try:
         import sqlcipher3.dbapi2 as sqlcipher_dbapi
@@ -122,7 +194,9 @@ def engine_for_key(path: str | os.PathLike[str], key: JournalKey, *, create: boo
             "sqlcipher3 is not installed; an encrypted journal cannot be opened"
         ) from error
     file_path = os.fspath(path)
-    first: Any = open_keyed_connection(file_path, key, create=create)
+    first: Any = open_keyed_connection(
+        file_path, key, create=create, read_only=read_only, check_salt=check_salt
+    )
 
     def connect() -> Any:
         nonlocal first
@@ -131,7 +205,7 @@ def engine_for_key(path: str | os.PathLike[str], key: JournalKey, *, create: boo
             return connection
         # The first connection classified the file; later ones must not open it outside
         # SQLite, which would drop the locks SQLite holds on it (see open_keyed_connection).
-        return open_keyed_connection(file_path, key, check_salt=False)
+        return open_keyed_connection(file_path, key, check_salt=False, read_only=read_only)
 
     engine = create_engine(
         "sqlite://",
@@ -141,8 +215,8 @@ def engine_for_key(path: str | os.PathLike[str], key: JournalKey, *, create: boo
         pool_size=POOL_SIZE,
         max_overflow=MAX_OVERFLOW,
     )
-    _driver_owns_no_transactions(engine)
-    _corruption_raises_domain_error(engine, path=file_path, keyed=True)
+    _driver_owns_no_transactions(engine, read_only_file=read_only)
+    _corruption_raises_domain_error(engine, path=file_path, keyed=True, key=key)
     return engine
 
 
@@ -194,7 +268,10 @@ def create_engine_from_url(url: str, **kwargs: Any) -> Engine:
             finally:
                 dbapi_connection.autocommit = autocommit
 
-        _corruption_raises_domain_error(pg_engine)
+        _server_read_only_transactions(pg_engine)
+        _corruption_raises_domain_error(
+            pg_engine, location=parsed.render_as_string(hide_password=True)
+        )
         return pg_engine
     raise ValidationError(
         f"url: unsupported database {backend!r}; use sqlite:// or postgresql+psycopg://",

@@ -24,10 +24,12 @@ from typing import Final
 from sqlalchemy import exc as sa_exc
 
 from zorivest_core.domain.errors import (
+    BusyError,
     ConflictError,
     CorruptJournalError,
     DuplicateError,
     InvalidPassphraseError,
+    ReadOnlyError,
     StorageFullError,
     ValidationError,
     ZorivestError,
@@ -42,7 +44,18 @@ _PG_STRING_TOO_LONG = "22001"
 _PG_NUMERIC_OVERFLOW = "22003"
 _PG_DATA_CORRUPTED = "XX001"
 _PG_INDEX_CORRUPTED = "XX002"
+_PG_READ_ONLY_TRANSACTION = "25006"
+_PG_BUSY: Final = frozenset(
+    {
+        "40001",  # serialization_failure
+        "40P01",  # deadlock_detected
+        "55P03",  # lock_not_available
+    }
+)
 # SQLite primary result codes (extended codes carry them in the low byte).
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
 _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
 _SQLITE_NOTADB = 26
@@ -117,6 +130,42 @@ def corruption_error(
     return CorruptJournalError(
         f"{what} is damaged{where}: {_detail(driver)}; run verify, or restore a backup"
     )
+
+
+BUSY_ADVICE: Final = "another zorivest command is writing to this journal; try again"
+
+
+def access_error(
+    error: BaseException, *, location: str | None = None, read_only_transaction: bool = False
+) -> ZorivestError | None:
+    """`ReadOnlyError` or `BusyError` for a driver error that means one, else None.
+
+    Args:
+        error: A driver exception, or SQLAlchemy's `DBAPIError` wrapping one.
+        location: The journal's path or URL (password hidden), for the message.
+        read_only_transaction: The failing statement ran in a transaction begun read-only
+            (otherwise the database itself is read-only: a read-only file or file system).
+    """
+    driver = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    if driver is None:
+        return None
+    code = _sqlite_code(driver)
+    state = _sqlstate(driver)
+    what = f"journal {location}" if location else "the journal"
+    if code == _SQLITE_READONLY or state == _PG_READ_ONLY_TRANSACTION:
+        if read_only_transaction:
+            return ReadOnlyError(
+                f"a write was refused in a read-only unit of work of {what}; "
+                "nothing was written (use unit_of_work() to write)"
+            )
+        return ReadOnlyError(
+            f"{what} is read-only here (a read-only file or file system); nothing was written"
+        )
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or state in _PG_BUSY:
+        return BusyError(
+            f"{what} is busy ({_detail(driver)}): {BUSY_ADVICE}; the transaction was not committed"
+        )
+    return None
 
 
 def translate(

@@ -7,11 +7,15 @@
 
     with Journal.open("trades.db", passphrase) as journal: ...    # existing file
     with Journal.connect("postgresql+psycopg://...") as journal: ...  # server database
+    Journal.connect(url, create_schema=True).close()  # give a new database the schema
 
 An encrypted journal is ONE SQLCipher file (mode 0600) whose first 16 bytes are the salt of
-the passphrase's Argon2id key (`zorivest_infra.database.connection`). Opening it costs one
-Argon2id run; the derived key is kept (in a wipeable `JournalKey`) only while the journal is
-open, and every pooled connection is keyed with it directly.
+the passphrase's Argon2id key and record the Argon2id parameters (format v1,
+`zorivest_infra.database.journal_format`), so it opens whatever a process's defaults.
+Opening it costs one Argon2id run; the derived key is kept (in a wipeable `JournalKey`)
+only while the journal is open, and every pooled connection is keyed with it directly. A
+closed journal holds nothing of its file (`zorivest_infra.database.descriptors`); a journal
+on a read-only file or file system opens read-only.
 
 Schema: `create` migrates the new file to the newest revision (the baseline seeds the
 defaults). `open` refuses a journal written by a newer Zorivest (`SchemaVersionError`,
@@ -46,6 +50,8 @@ from zorivest_infra.journal.errors import (
     JournalClosedError,
     JournalExistsError,
     JournalNotFoundError,
+    NotAJournalDatabaseError,
+    SchemaMissingError,
     UnsupportedOperationError,
 )
 from zorivest_infra.journal.info import JournalInfo
@@ -59,6 +65,8 @@ __all__ = [
     "JournalExistsError",
     "JournalInfo",
     "JournalNotFoundError",
+    "NotAJournalDatabaseError",
+    "SchemaMissingError",
     "UnsupportedOperationError",
     "VerifyReport",
     "snapshot_path",

@@ -21,24 +21,36 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from zorivest_core.domain.errors import ConflictError
+from zorivest_core.domain.errors import ConflictError, ReadOnlyError
 from zorivest_infra.database import migrations
 from zorivest_infra.database.connection import (
     JournalKey,
+    KdfParameters,
+    file_is_read_only,
     key_for_existing_journal,
     key_for_new_journal,
+    passphrase_changed,
+    passphrase_changed_error,
+    require_sqlcipher,
 )
-from zorivest_infra.database.engine import create_engine_from_url, engine_for_key, for_writing
+from zorivest_infra.database.descriptors import FileHold
+from zorivest_infra.database.engine import (
+    create_engine_from_url,
+    engine_for_key,
+    for_reading,
+    for_writing,
+)
 from zorivest_infra.database.unit_of_work import SqlAlchemyUnitOfWork
 from zorivest_infra.journal.copies import _write_backup, _write_snapshot
 from zorivest_infra.journal.driver import _translated_errors
 from zorivest_infra.journal.errors import (
     JournalClosedError,
-    JournalExistsError,
+    SchemaMissingError,
     UnsupportedOperationError,
 )
 from zorivest_infra.journal.files import (
     _as_path,
+    _create_private_file,
     _refuse_existing,
     _remove_files,
     _require_file,
@@ -68,10 +80,12 @@ class Journal:
         "_closed",
         "_encrypted",
         "_engine",
+        "_hold",
         "_key",
         "_location",
         "_lock",
         "_path",
+        "_read_only",
         "_session_factory",
     )
 
@@ -83,8 +97,12 @@ class Journal:
         key: JournalKey | None,
         location: str,
         api_key_cipher: ApiKeyCipher | None,
+        hold: FileHold | None = None,
+        read_only: bool = False,
     ) -> None:
         self._engine = engine
+        self._hold = hold
+        self._read_only = read_only
         self._path = path
         self._key = key
         self._encrypted = key is not None
@@ -97,34 +115,53 @@ class Journal:
     # -- construction --------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], passphrase: str) -> Journal:
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str,
+        *,
+        kdf: KdfParameters | None = None,
+    ) -> Journal:
         """Create a new encrypted journal file and migrate it to the newest schema.
 
-        The file is created with mode 0600 (its ``-wal``/``-shm`` get the same mode) and
-        the passphrase's Argon2id salt as its SQLCipher salt. The baseline migration seeds
-        the application defaults.
+        The file is created with mode 0600 (its ``-wal``/``-shm`` get the same mode). Its
+        first 16 bytes, the SQLCipher salt, record the journal format and the Argon2id
+        parameters (format v1, docs/decisions/0006-journal-format-v1.md), so any process
+        opens it whatever its defaults. The baseline migration seeds the defaults.
+
+        Args:
+            path: The new file.
+            passphrase: Its passphrase.
+            kdf: Argon2id parameters (memory a power of two KiB); the current default
+                (`connection.KDF_PARAMETERS`, RFC 9106's second recommendation) if omitted.
 
         Raises:
             JournalExistsError: Something already exists at `path` (it is left alone).
             JournalNotFoundError: The directory does not exist.
-            ValidationError: Empty passphrase.
+            ValidationError: Empty passphrase, or `kdf` cannot be recorded in the header.
             EncryptionUnavailableError: SQLCipher is not installed (no file is created).
         """
         file_path = _as_path(path)
         _refuse_existing(file_path, "a new journal")
         _require_parent(file_path)
-        key = key_for_new_journal(passphrase)
+        require_sqlcipher()  # before a file exists
+        key = key_for_new_journal(passphrase, kdf)
         try:
-            engine = engine_for_key(file_path, key, create=True)
-        except FileExistsError:
-            key.wipe()
-            raise JournalExistsError(
-                f"{file_path} already exists; refusing to overwrite it with a new journal"
-            ) from None
+            _create_private_file(file_path)
         except BaseException:
             key.wipe()
             raise
-        journal = cls._for_file(engine, file_path, key)
+        hold: FileHold | None = None
+        try:
+            hold = FileHold(file_path)
+            engine = engine_for_key(file_path, key, create=True)
+        except BaseException:
+            key.wipe()
+            if hold is not None:
+                hold.release()
+            _remove_files(file_path)
+            raise
+        journal = cls._for_file(engine, file_path, key, hold)
         try:
             journal._migrate(snapshot=False)
         except BaseException:
@@ -135,8 +172,22 @@ class Journal:
         return journal
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], passphrase: str) -> Journal:
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        passphrase: str,
+        *,
+        read_only: bool | None = None,
+    ) -> Journal:
         """Open an existing encrypted journal, upgrading its schema when needed.
+
+        The key is derived with the Argon2id parameters the file's header records (see
+        `create`), whatever this process's defaults are.
+
+        A journal on a read-only file or file system (or with ``read_only=True``) opens
+        for reading: units of work read, `info`, `verify` and `backup` to elsewhere work,
+        and every write raises `ReadOnlyError`. Such a journal must already be at the
+        newest schema revision (an upgrade would have to write).
 
         A journal written by a newer Zorivest is refused before anything is written. When
         migrations are pending, an encrypted snapshot ``<stem>.pre-<revision>-<UTC
@@ -151,19 +202,30 @@ class Journal:
             NotEncryptedError: The file is a plaintext SQLite database (see
                 `encrypt_plaintext`).
             CorruptJournalError: The file is not a journal, or is damaged.
-            SchemaVersionError: The journal is newer than this code (nothing written).
+            SchemaVersionError: The journal is newer than this code (nothing written);
+                `UnknownKdfProfileError` when its header names a key-derivation profile
+                this code does not know (no key derivation is run).
+            ReadOnlyError: A read-only journal needs a schema upgrade.
             ValidationError: Empty passphrase.
         """
         file_path = _as_path(path)
         _require_file(file_path)
-        _settle_wal(file_path)
-        key = key_for_existing_journal(file_path, passphrase)
+        if read_only is None:
+            read_only = file_is_read_only(file_path)
+        # Held from before the first connection until after the last one has closed.
+        hold = FileHold(file_path)
+        key: JournalKey | None = None
         try:
-            engine = engine_for_key(file_path, key, create=False)
+            if not read_only:
+                _settle_wal(file_path)
+            key = key_for_existing_journal(file_path, passphrase)
+            engine = engine_for_key(file_path, key, create=False, read_only=read_only)
         except BaseException:
-            key.wipe()
+            if key is not None:
+                key.wipe()
+            hold.release()
             raise
-        journal = cls._for_file(engine, file_path, key)
+        journal = cls._for_file(engine, file_path, key, hold, read_only=read_only)
         try:
             journal._migrate(snapshot=True)
         except BaseException:
@@ -173,34 +235,62 @@ class Journal:
         return journal
 
     @classmethod
-    def connect(cls, url: str, *, api_key_cipher: ApiKeyCipher | None = None) -> Journal:
+    def connect(
+        cls,
+        url: str,
+        *,
+        create_schema: bool = False,
+        api_key_cipher: ApiKeyCipher | None = None,
+    ) -> Journal:
         """Open a journal in a database given by URL, upgrading its schema when needed.
 
         For a server (``postgresql+psycopg://...``) or a plain SQLite database
-        (``sqlite:///path``, ``sqlite://`` in memory). The schema is checked and upgraded as
-        by `open`, but NO snapshot is written first: back a server up with its own tools
-        (e.g. ``pg_dump``) before upgrading Zorivest. Operations that need an encrypted file
-        (`change_passphrase`, `backup`, `snapshot`) raise `UnsupportedOperationError`.
+        (``sqlite:///path``, ``sqlite://`` in memory). A database without the Zorivest
+        schema is given it only with ``create_schema=True`` (``zorivest init --url``);
+        otherwise it is refused before anything is written. An existing schema is checked
+        and upgraded as by `open`, but NO snapshot is written first: back a server up with
+        its own tools (e.g. ``pg_dump``) before upgrading Zorivest. Operations that need an
+        encrypted file (`change_passphrase`, `backup`, `snapshot`) raise
+        `UnsupportedOperationError`.
 
         Args:
             url: The database URL (its password is never shown in messages or ``repr``).
+            create_schema: Create the schema (and seed the defaults) in a database that
+                has none. Never touches a database with a schema, or someone else's tables.
             api_key_cipher: Encrypts market-provider API keys; such a database has no
                 journal key to derive one from, so the caller supplies it (e.g.
                 ``ApiKeyCipher(secret_32_bytes)``). Without it, API keys cannot be stored.
 
         Raises:
             ValidationError: Unsupported URL.
+            SchemaMissingError: No Zorivest schema and ``create_schema=False`` (nothing
+                written).
             SchemaVersionError: The database is newer than this code (nothing written).
             InvalidPassphraseError: A ``sqlite:`` URL names an encrypted journal.
+            BusyError: Another process holds a lock the schema check or upgrade needs.
         """
         engine = create_engine_from_url(url)
         parsed = make_url(url)
         location = parsed.render_as_string(hide_password=True)
         database = parsed.database if parsed.get_backend_name() == "sqlite" else None
         path = _as_path(database) if database and database != ":memory:" else None
-        journal = cls(engine, path=path, key=None, location=location, api_key_cipher=api_key_cipher)
+        if path is not None and not path.exists() and not create_schema:
+            engine.dispose()
+            raise SchemaMissingError(
+                f"no database at {path} (nothing was created); create it with: "
+                "zorivest init --url URL (in Python: Journal.connect(url, create_schema=True))"
+            )
+        hold = FileHold(path) if path is not None and path.is_file() else None
+        journal = cls(
+            engine,
+            path=path,
+            key=None,
+            location=location,
+            api_key_cipher=api_key_cipher,
+            hold=hold,
+        )
         try:
-            journal._migrate(snapshot=False)
+            journal._migrate(snapshot=False, create_schema=create_schema)
         except BaseException:
             journal.close()
             raise
@@ -213,36 +303,45 @@ class Journal:
         src: str | os.PathLike[str],
         dest: str | os.PathLike[str],
         passphrase: str,
+        *,
+        kdf: KdfParameters | None = None,
     ) -> Journal:
         """Copy a plaintext SQLite database into a new encrypted journal and open that.
 
-        `src` is only read (opened read-only). It may be an empty database, any SQLite
-        database without Zorivest tables (the schema is then created next to its tables),
-        or a Zorivest database at a known revision (it is upgraded to the newest). The copy
+        `src` is only read (opened read-only). It must be a plaintext Zorivest journal: the
+        Zorivest tables and a known schema revision (``alembic_version``), nothing else; it
+        is upgraded to the newest revision in the copy. Any other SQLite database is
+        refused (`NotAJournalDatabaseError`) and nothing is created. The copy
         is made with ``sqlcipher_export`` into `dest`, created with mode 0600 and the
         passphrase's Argon2id salt.
 
         Raises:
             JournalNotFoundError: No file at `src`, or no directory for `dest`.
             JournalExistsError: `dest` exists.
+            NotAJournalDatabaseError: `src` is an SQLite database but not a Zorivest
+                journal (other tables, or no schema revision).
             ValidationError: `src` is not a plaintext SQLite database (e.g. it is already
                 encrypted), or `src` and `dest` are the same file; empty passphrase.
             SchemaVersionError: `src` was written by a newer Zorivest, or has Zorivest
                 tables but no schema revision; nothing is created.
         """
         src_path, dest_path = _plaintext_paths(src, dest)
-        key = key_for_new_journal(passphrase)
+        key = key_for_new_journal(passphrase, kdf)
         published = False
+        hold: FileHold | None = None
         try:
             _write_encrypted(src_path, dest_path, key)
             published = True
+            hold = FileHold(dest_path)
             engine = engine_for_key(dest_path, key, create=False)
         except BaseException:
             key.wipe()
+            if hold is not None:
+                hold.release()
             if published:
                 _remove_files(dest_path)
             raise
-        journal = cls._for_file(engine, dest_path, key)
+        journal = cls._for_file(engine, dest_path, key, hold)
         try:
             journal._migrate(snapshot=False)
         except BaseException:
@@ -253,13 +352,23 @@ class Journal:
         return journal
 
     @classmethod
-    def _for_file(cls, engine: Engine, path: Path, key: JournalKey) -> Journal:
+    def _for_file(
+        cls,
+        engine: Engine,
+        path: Path,
+        key: JournalKey,
+        hold: FileHold,
+        *,
+        read_only: bool = False,
+    ) -> Journal:
         return cls(
             engine,
             path=path,
             key=key,
             location=str(path),
             api_key_cipher=ApiKeyCipher.from_journal_key(key),
+            hold=hold,
+            read_only=read_only,
         )
 
     # -- state ---------------------------------------------------------------------------
@@ -285,6 +394,11 @@ class Journal:
         return self._encrypted
 
     @property
+    def read_only(self) -> bool:
+        """Whether the journal was opened for reading only (every write is refused)."""
+        return self._read_only
+
+    @property
     def closed(self) -> bool:
         """Whether `close` has run."""
         return self._closed
@@ -298,10 +412,12 @@ class Journal:
         """A new unit of work on this journal (sessions keep objects readable after commit).
 
         Args:
-            read_only: The block only reads. On an encrypted or SQLite file its transactions
-                then start deferred and never wait for writers; a write transaction takes
-                the write lock when it begins, so concurrent writers queue (up to the busy
-                timeout) instead of failing.
+            read_only: The block only reads, and the database enforces it: a write raises
+                `ReadOnlyError` and nothing is written (SQLite's ``query_only``,
+                PostgreSQL's ``SET TRANSACTION READ ONLY``). On an encrypted or SQLite file
+                its transactions start deferred and never wait for writers; a write
+                transaction takes the write lock when it begins, so concurrent writers
+                queue (up to the busy timeout, then `BusyError`) instead of failing.
 
         Raises:
             JournalClosedError: The journal is closed.
@@ -317,7 +433,7 @@ class Journal:
 
     def _new_read_session(self) -> Session:
         self._require_open()
-        return self._session_factory()
+        return self._session_factory(bind=for_reading(self._engine))
 
     def _make_session_factory(self) -> sessionmaker[Session]:
         info: dict[Any, Any] = {}
@@ -328,6 +444,12 @@ class Journal:
     def _require_open(self) -> None:
         if self._closed:
             raise JournalClosedError(f"journal {self._location} is closed")
+
+    def _require_writable(self, operation: str) -> None:
+        if self._read_only:
+            raise ReadOnlyError(
+                f"{operation}: journal {self._location} is opened read-only; nothing changed"
+            )
 
     def _require_key(self, operation: str) -> tuple[Path, JournalKey]:
         self._require_open()
@@ -341,12 +463,27 @@ class Journal:
 
     # -- schema --------------------------------------------------------------------------
 
-    def _migrate(self, *, snapshot: bool) -> None:
-        """Refuse a newer schema, snapshot (when asked and there is data), then upgrade."""
+    def _migrate(self, *, snapshot: bool, create_schema: bool = True) -> None:
+        """Refuse a newer schema, snapshot (when asked and there is data), then upgrade.
+
+        A database without any schema is refused unless `create_schema`.
+        """
         with _translated_errors(self._path, keyed=self._key is not None):
             if not migrations.needs_upgrade(self._engine):  # SchemaVersionError first
                 return
             revision = migrations.current_revision(self._engine)
+            if revision is None and not create_schema:
+                raise SchemaMissingError(
+                    f"{self._location} has no Zorivest schema, and none is created unless "
+                    "asked (nothing was written); create it with: zorivest init --url URL "
+                    "(in Python: Journal.connect(url, create_schema=True))"
+                )
+            if self._read_only:
+                raise ReadOnlyError(
+                    f"journal {self._location} is at schema revision {revision or 'none'} "
+                    f"and needs an upgrade to {migrations.head_revision()}, which cannot be "
+                    "written where it is (read-only); open it once where it is writable"
+                )
             if snapshot and revision is not None and self._key is not None:
                 self.snapshot(f"pre-{revision}")
             migrations.upgrade(self._engine)
@@ -437,6 +574,7 @@ class Journal:
         """
         with self._lock:
             path, old_key = self._require_key("change_passphrase")
+            self._require_writable("change_passphrase")
             in_use = _checked_out(self._engine)
             if in_use:
                 raise ConflictError(
@@ -458,7 +596,9 @@ class Journal:
         _log.info("changed the passphrase of journal %s", path)
 
     def _install_key(self, path: Path, key: JournalKey) -> None:
-        self._engine = engine_for_key(path, key, create=False)
+        # The key is known to be the journal's (this process just re-keyed it), while the
+        # main file may still show the old salt until the log is checkpointed.
+        self._engine = engine_for_key(path, key, create=False, check_salt=False)
         self._key = key
         self._cipher = ApiKeyCipher.from_journal_key(key)
         self._session_factory = self._make_session_factory()
@@ -478,10 +618,15 @@ class Journal:
             self._install_key(path, current)
             other.wipe()
         except BaseException:
-            _log.exception("journal %s could not be reopened after a failed re-key", path)
+            # The caller raises the re-key's own error; the details are for --debug logs.
+            _log.debug(
+                "journal %s could not be reopened after a failed re-key", path, exc_info=True
+            )
             self._closed = True
             old.wipe()
             new.wipe()
+            if self._hold is not None:  # the engine was disposed before the re-key
+                self._hold.release()
 
     # -- checks and summary --------------------------------------------------------------
 
@@ -506,9 +651,14 @@ class Journal:
 
         Raises:
             JournalClosedError: The journal is closed.
+            PassphraseChangedError: Another process changed the passphrase meanwhile (the
+                journal is healthy; open it again with the new passphrase).
         """
         with self._lock:
             self._require_open()
+            key, path = self._key, self._path
+            if key is not None and path is not None and passphrase_changed(path, key):
+                raise passphrase_changed_error(path)
             return _verify_journal(self._engine, self._path, self._key)
 
     def info(self) -> JournalInfo:
@@ -523,7 +673,7 @@ class Journal:
                 self._engine,
                 location=self._location,
                 path=self._path,
-                encrypted=self._key is not None,
+                journal_format=self._key.format if self._key is not None else None,
             )
 
     # -- closing -------------------------------------------------------------------------
@@ -544,6 +694,10 @@ class Journal:
                     self._key.wipe()
                 self._cipher = None
                 self._session_factory = sessionmaker()
+                # Only now that every connection of the journal is closed may the shared
+                # descriptor go (closing it earlier would drop SQLite's locks).
+                if self._hold is not None:
+                    self._hold.release()
         _log.debug("closed journal %s", self._location)
 
     def __enter__(self) -> Self:

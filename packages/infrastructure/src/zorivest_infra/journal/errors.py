@@ -1,5 +1,8 @@
 """The errors particular to journals.
 
+`NotAJournalDatabaseError` lives in the domain's hierarchy (the CLI maps it without
+importing this package) and is re-exported here.
+
 Each one is also a domain error (`zorivest_core.domain.errors`), and the file errors are
 also the matching built-in `OSError` subclasses, so callers can catch either family.
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 from zorivest_core.domain.errors import (
     DuplicateError,
+    NotAJournalDatabaseError,
     NotFoundError,
     ValidationError,
     ZorivestError,
@@ -34,3 +38,21 @@ class UnsupportedOperationError(ValidationError):
 
 class JournalClosedError(ZorivestError):
     """The journal has been closed; open it again to use it."""
+
+
+class SchemaMissingError(NotFoundError):
+    """A database URL names a database without the Zorivest schema; nothing was written.
+
+    Server databases are only given the schema on purpose: ``zorivest init --url URL`` or
+    ``Journal.connect(url, create_schema=True)``.
+    """
+
+
+__all__ = [
+    "JournalClosedError",
+    "JournalExistsError",
+    "JournalNotFoundError",
+    "NotAJournalDatabaseError",
+    "SchemaMissingError",
+    "UnsupportedOperationError",
+]

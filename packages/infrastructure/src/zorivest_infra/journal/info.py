@@ -12,9 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, inspect, select
 
-from zorivest_infra.database import connection as _connection
 from zorivest_infra.database import migrations
-from zorivest_infra.database.connection import KdfParameters
+from zorivest_infra.database.connection import JournalFormat, KdfParameters
 from zorivest_infra.database.models import Base
 from zorivest_infra.journal.driver import _translated_errors
 from zorivest_infra.journal.files import _file_size
@@ -36,7 +35,10 @@ class JournalInfo:
         page_size: SQLite page size (None on PostgreSQL).
         page_count: SQLite pages in the database (None on PostgreSQL).
         cipher_version: SQLCipher's version (None unless encrypted).
-        kdf: The Argon2id parameters passphrases are derived with (None unless encrypted).
+        kdf: The Argon2id parameters the journal's own header records (format v0: the v0
+            parameters), which its passphrase is derived with; None unless encrypted.
+        format_version: The journal file format (0 or 1; None unless encrypted), see
+            docs/decisions/0006-journal-format-v1.md.
     """
 
     location: str
@@ -51,13 +53,15 @@ class JournalInfo:
     page_count: int | None
     cipher_version: str | None
     kdf: KdfParameters | None
+    format_version: int | None = None
 
 
 def _describe_journal(
-    engine: Engine, *, location: str, path: Path | None, encrypted: bool
+    engine: Engine, *, location: str, path: Path | None, journal_format: JournalFormat | None
 ) -> JournalInfo:
     """The `JournalInfo` of the journal behind `engine` (see `Journal.info`)."""
     sqlite = engine.dialect.name == "sqlite"
+    encrypted = journal_format is not None
     with _translated_errors(path, keyed=encrypted), engine.connect() as conn:
         present = set(inspect(conn).get_table_names())
         counts = {
@@ -85,5 +89,6 @@ def _describe_journal(
         page_size=page_size,
         page_count=page_count,
         cipher_version=cipher_version,
-        kdf=_connection.KDF_PARAMETERS if encrypted else None,
+        kdf=journal_format.kdf if journal_format is not None else None,
+        format_version=journal_format.version if journal_format is not None else None,
     )

@@ -12,16 +12,17 @@ import os
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, inspect
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import NullPool
 
 from zorivest_core.domain.errors import CorruptJournalError, ValidationError
 from zorivest_infra.database import migrations
 from zorivest_infra.database.connection import CipherConnection, JournalKey, read_journal_salt
+from zorivest_infra.database.models import Base
 from zorivest_infra.journal.copies import _published
 from zorivest_infra.journal.driver import _SQLITE_HEADER, _driver, _raise_classified, _ro_uri
-from zorivest_infra.journal.errors import JournalNotFoundError
+from zorivest_infra.journal.errors import JournalNotFoundError, NotAJournalDatabaseError
 from zorivest_infra.journal.files import (
     _as_path,
     _create_private_file,
@@ -70,7 +71,10 @@ def _check_plaintext_source(src: Path) -> None:
 
     engine = create_engine("sqlite://", creator=creator, poolclass=NullPool)
     try:
-        migrations.check_compatible(engine)
+        with engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+        _require_journal_tables(src, tables)
+        migrations.check_compatible(engine)  # a revision this code does not know: newer
     except sa_exc.DBAPIError as error:
         raise ValidationError(
             f"src: {src} cannot be read as an SQLite database ({error.orig})",
@@ -79,6 +83,24 @@ def _check_plaintext_source(src: Path) -> None:
         ) from error
     finally:
         engine.dispose()
+
+
+def _require_journal_tables(src: Path, tables: set[str]) -> None:
+    """Refuse a database that is not a plaintext Zorivest journal (nothing is grafted)."""
+    foreign = sorted(tables - set(Base.metadata.tables) - {"alembic_version"})
+    if "alembic_version" not in tables or foreign:
+        reason = (
+            f"it has tables that are not Zorivest's ({', '.join(foreign[:5])}"
+            f"{', ...' if len(foreign) > 5 else ''})"
+            if foreign
+            else "it has no Zorivest schema revision (alembic_version)"
+        )
+        raise NotAJournalDatabaseError(
+            f"src: {src} is not a plaintext Zorivest journal: {reason}; only a Zorivest "
+            "journal is encrypted (create a new one with: zorivest init)",
+            field="src",
+            value=str(src),
+        )
 
 
 def _export_plaintext(src: Path, dest: Path, key: JournalKey) -> None:

@@ -31,9 +31,9 @@ from zorivest_infra.database import migrations
 from zorivest_infra.database.connection import (
     CipherConnection,
     JournalKey,
-    held_descriptor,
     open_keyed_connection,
 )
+from zorivest_infra.database.descriptors import FileHold
 from zorivest_infra.journal.driver import _driver_error
 from zorivest_infra.journal.files import (
     _create_private_file,
@@ -202,6 +202,8 @@ def _checkpoint_complete(path: Path, key: JournalKey) -> bool:
     other = open_keyed_connection(path, key, check_salt=False)
     try:
         busy, log_frames, checkpointed = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    except _driver_error():
+        return False  # a read-only journal cannot checkpoint: check a copy instead
     finally:
         other.close()
     # (0, -1, -1) outside WAL mode: the main file is all there is.
@@ -240,13 +242,12 @@ def _cipher_check_copy(path: Path, key: JournalKey) -> list[tuple[str]]:
 def _copy_journal_bytes(journal: Path, dest: Path) -> None:
     """Copy the open journal's main file byte for byte into the private, empty `dest`.
 
-    Reads through a descriptor that stays open while the journal is open: closing one
-    would release the POSIX locks SQLite holds on the file in this process.
+    Reads through the descriptor the open journal holds (`FileHold`): closing one of its
+    own would release the POSIX locks SQLite holds on the file in this process.
     """
-    source = held_descriptor(journal)
     offset = 0
-    with open(dest, "wb") as target:
-        while chunk := os.pread(source, _COPY_CHUNK, offset):
+    with FileHold(journal) as source, open(dest, "wb") as target:
+        while chunk := source.read(_COPY_CHUNK, offset):
             target.write(chunk)
             offset += len(chunk)
 

@@ -19,6 +19,11 @@ from __future__ import annotations
 
 import functools
 import re
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's own locks only
+    fcntl = None  # type: ignore[assignment]
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +39,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from zorivest_core.domain.errors import SchemaVersionError
 from zorivest_core.domain.validation import SIGNIFICANT_DIGITS
+from zorivest_infra.database.descriptors import FileHold
 from zorivest_infra.database.types import ExactDecimal, JSONText, UTCDateTime
 
 if TYPE_CHECKING:
@@ -159,16 +165,56 @@ def _check_connection(connection: Connection) -> tuple[str, ...]:
     return heads
 
 
+def _sqlite_file(connection: Connection) -> str | None:
+    """The main database file of a SQLite connection ("" / None in memory)."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        row = cursor.execute("PRAGMA database_list").fetchone()
+    finally:
+        cursor.close()
+    return str(row[2]) if row and row[2] else None
+
+
+@contextmanager
+def _sqlite_upgrade_lock(connection: Connection) -> Iterator[None]:
+    """Serialise upgrades of one SQLite file across processes (an ``flock`` on it).
+
+    Each revision commits on its own, so SQLite's write lock alone would let a second
+    process read the old revision, then run the same revision again after the first
+    committed it. With this lock the second waits for the first to finish, then finds
+    nothing to do. ``flock`` locks are apart from the POSIX record locks SQLite uses, and
+    the descriptor is the process's shared one (`FileHold`), never one whose closing
+    would drop SQLite's locks while the journal is open.
+    """
+    file = _sqlite_file(connection)
+    if file is None or fcntl is None:
+        yield
+        return
+    with FileHold(file) as held:
+        fcntl.flock(held.descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held.descriptor, fcntl.LOCK_UN)
+
+
 @contextmanager
 def _migration_connection(engine: Engine) -> Iterator[Connection]:
-    """A connection outside any transaction; on PostgreSQL, holding the migration lock."""
+    """A connection outside any transaction, holding the migration lock of its database.
+
+    PostgreSQL: a session-level advisory lock; a SQLite file: an ``flock`` on the file.
+    """
     with engine.connect() as connection:
         locked = connection.dialect.name == "postgresql"
         if locked:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
             connection.commit()
         try:
-            yield connection
+            if connection.dialect.name == "sqlite":
+                with _sqlite_upgrade_lock(connection):
+                    yield connection
+            else:
+                yield connection
         finally:
             if connection.in_transaction():
                 connection.rollback()
