@@ -3,9 +3,10 @@
 Each function takes an open (entered) unit of work, makes its change and commits it, so
 every correction is exactly one transaction: when a rule refuses the change, or anything
 fails, nothing of it is kept. Round trips follow the trades they are built from: the
-(account, instrument) pairs a change touches are returned in ``affected`` so that the
-round trips of those pairs are rebuilt in the same transaction (see
-:func:`_round_trips_follow`).
+(account, instrument) pairs a trade change touches are returned in ``affected``, and the
+round trips of those pairs are to be rebuilt in the same transaction, just before the
+commit (``use_cases.round_trips.refresh_round_trips(uow, affected)``, issue 15, marked
+below where it goes).
 """
 
 from __future__ import annotations
@@ -77,15 +78,6 @@ def _refuse_unknown(values: Mapping[str, object], allowed: Sequence[str], what: 
         raise ValidationError(f"{what} has no editable field {', '.join(unknown)}")
 
 
-def _round_trips_follow(uow: UnitOfWork, pairs: set[Pair]) -> None:
-    """Rebuild the round trips of ``pairs`` inside the caller's transaction.
-
-    The round-trip use case (``use_cases.round_trips.refresh_round_trips``) is wired in
-    here once it exists; until then the pairs are returned to the caller in ``affected``.
-    """
-    del uow, pairs
-
-
 def _require_trade(uow: UnitOfWork, exec_id: str) -> Trade:
     trade = uow.trades.get(exec_id)
     if trade is None:
@@ -110,7 +102,7 @@ def edit_trade(uow: UnitOfWork, exec_id: str, values: Mapping[str, object]) -> T
         raise NotFoundError(f"no account {after.account_id!r}")
     uow.trades.update(after)
     affected = {(before.account_id, before.instrument), (after.account_id, after.instrument)}
-    _round_trips_follow(uow, affected)
+    # Round trips: refresh_round_trips(uow, affected) goes here, before the commit.
     uow.commit()
     return TradeEdit(exec_id, changes, affected)
 
@@ -135,7 +127,7 @@ def delete_trade(uow: UnitOfWork, exec_id: str) -> TradeDeletion:
     """Delete a trade with its images, report and mistakes, in one commit."""
     deletion = trade_deletion_preview(uow, exec_id)
     uow.trades.delete(exec_id)
-    _round_trips_follow(uow, deletion.affected)
+    # Round trips: refresh_round_trips(uow, deletion.affected) goes here, before the commit.
     uow.commit()
     return deletion
 
