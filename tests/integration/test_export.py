@@ -4,6 +4,7 @@ journal rebuilt from them that exports to the very same bytes."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 import os
@@ -15,8 +16,9 @@ import pytest
 
 from tests.factories import make_trade, png_bytes
 from tests.integration.test_cli import PASSPHRASE, Cli, ok, one_error_line
+from tests.pg import private_schema, url_in_schema
 from zorivest_core.domain.entities import Account, BrokerConfig, ImageAttachment, TradeReport
-from zorivest_core.domain.enums import AccountType
+from zorivest_core.domain.enums import AccountType, AssetClass, OptionRight
 from zorivest_infra.cli.errors import ExitCode
 from zorivest_infra.journal import Journal
 
@@ -39,6 +41,19 @@ def journal(cli: Cli, tmp_path: Path) -> Path:
         uow.accounts.save(Account("ACC2", "\\N", AccountType.IRA, institution="line\nbreak"))
         uow.trades.save(make_trade("E1", price=Decimal("189.2500000001"), commission="-0.35"))
         uow.trades.save(make_trade("E/2", account_id="ACC2", quantity="0.0000000001"))
+        uow.trades.save(
+            make_trade(
+                "O1",
+                instrument="AAPL  240419C00190000",
+                asset_class=AssetClass.OPTION,
+                underlying="AAPL",
+                expiry=dt.date(2024, 4, 19),
+                strike=Decimal(190),
+                option_right=OptionRight.CALL,
+                multiplier=Decimal(100),
+                currency="USD",
+            )
+        )
         uow.trade_reports.save(TradeReport("E1", setup_quality=4, tags=["a", "ü"]))
         uow.images.save("E1", ImageAttachment(data=PICTURE, caption="entry"))
         uow.broker_configs.save(
@@ -96,6 +111,12 @@ def test_export_writes_open_files_with_a_manifest(cli: Cli, journal: Path, tmp_p
     assert rows["E1"]["commission"] == "-0.35"
     assert rows["E/2"]["quantity"] == "0.0000000001"
     assert rows["E1"]["time"] == "2024-03-08T14:30:00+00:00"
+    assert (rows["O1"]["expiry"], rows["O1"]["strike"], rows["O1"]["option_right"]) == (
+        "2024-04-19",
+        "190",
+        "C",
+    )
+    assert rows["E1"]["expiry"] == "\\N"
     accounts = (out / "tables/accounts.csv").read_text(encoding="utf-8")
     assert "\\N0" in accounts  # the marker moved aside for the text "\N"
     for path in out.rglob("*"):
@@ -123,3 +144,27 @@ def test_a_changed_export_file_is_refused_before_any_journal_exists(
     assert "tables/trades.csv" in one_error_line(result)
     assert not target.exists()
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".new")] == []
+
+
+@pytest.mark.postgres
+def test_a_postgresql_journal_exports_and_rebuilds_into_a_file_byte_identically(
+    cli: Cli, tmp_path: Path
+) -> None:
+    with private_schema("zx") as (url, schema):
+        server = url_in_schema(url, schema)
+        with Journal.connect(server, create_schema=True) as opened, opened.unit_of_work() as uow:
+            uow.accounts.save(Account("ACC1", "Main", AccountType.BROKER, notes=""))
+            uow.trades.save(make_trade("E1", price=Decimal("0.0000000001"), commission="-0.35"))
+            uow.trades.save(
+                make_trade("O1", asset_class=AssetClass.OPTION, expiry=dt.date(2025, 1, 17))
+            )
+            uow.trade_reports.save(TradeReport("E1", tags=["ü", "\\N"]))
+            uow.images.save("E1", ImageAttachment(data=PICTURE, caption=None))
+            uow.commit()
+        first = tmp_path / "from-server"
+        ok(cli("export", "--url", server, first))
+    rebuilt = tmp_path / "rebuilt.zorivest"
+    ok(cli("import-export", first, rebuilt))
+    second = tmp_path / "from-file"
+    ok(cli("export", rebuilt, second))
+    assert all_files(first) == all_files(second)

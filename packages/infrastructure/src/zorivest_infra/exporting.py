@@ -4,10 +4,10 @@
 file per table, rows in primary-key order, every column under its own name), the
 screenshots and their thumbnails as image files, and ``manifest.json`` listing every file
 with its SHA-256. Values are written exactly: decimals in plain notation, times ISO 8601
-UTC, JSON columns as JSON, booleans ``true``/``false``. In CSV a NULL is written as the
-table's ``null`` marker from the manifest (``\\N`` unless a text equals it), so NULL and
-an empty text stay apart. Nothing in the output depends on when or where it was written,
-so exporting a rebuilt journal gives the same bytes again.
+UTC, dates ISO 8601, JSON columns as JSON, booleans ``true``/``false``. In CSV a NULL is
+written as the table's ``null`` marker from the manifest (``\\N`` unless a text equals
+it), so NULL and an empty text stay apart. Nothing in the output depends on when or
+where it was written, so exporting a rebuilt journal gives the same bytes again.
 
 ``rebuild_journal`` reads such a directory (checking every SHA-256 first) into an empty
 journal, in one transaction, keeping every id and time as exported.
@@ -29,7 +29,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
-from sqlalchemy import Boolean, Connection, Integer, LargeBinary, Table, delete, insert, or_, select
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    delete,
+    insert,
+    or_,
+    select,
+)
 
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.database.models import Base
@@ -69,13 +81,22 @@ _KINDS: Final = (
     (Boolean, "bool"),
     (Integer, "int"),
     (LargeBinary, "file"),
+    (Date, "date"),
+    (String, "text"),
 )
 
 
 def _kind(table: Table, name: str) -> str:
-    """How a column's values are written: decimal, time, json, bool, int, file or text."""
+    """How a column's values are written: decimal, time, json, bool, int, file, date, text.
+
+    Raises:
+        TypeError: A column type this module does not know how to write exactly.
+    """
     kind = table.c[name].type
-    return next((label for base, label in _KINDS if isinstance(kind, base)), "text")
+    for base, label in _KINDS:
+        if isinstance(kind, base):
+            return label
+    raise TypeError(f"{table.name}.{name}: no open-file form for {type(kind).__name__}")
 
 
 def _sha256(path: Path) -> str:
@@ -118,6 +139,7 @@ _Codec = dict[str, Callable[[Any], Any]]
 _JSON_ENCODE: Final[_Codec] = {
     "decimal": lambda value: format(value, "f"),
     "time": lambda value: value.astimezone(dt.UTC).isoformat(),
+    "date": lambda value: value.isoformat(),
 }
 _CSV_ENCODE: Final[_Codec] = {
     **_JSON_ENCODE,
@@ -125,7 +147,11 @@ _CSV_ENCODE: Final[_Codec] = {
     "bool": lambda value: "true" if value else "false",
     "int": str,
 }
-_JSON_DECODE: Final[_Codec] = {"decimal": Decimal, "time": dt.datetime.fromisoformat}
+_JSON_DECODE: Final[_Codec] = {
+    "decimal": Decimal,
+    "time": dt.datetime.fromisoformat,
+    "date": dt.date.fromisoformat,
+}
 _CSV_DECODE: Final[_Codec] = {**_JSON_DECODE, "json": json.loads, "bool": _csv_bool, "int": int}
 
 
@@ -143,7 +169,8 @@ def _from_open(kind: str, value: Any, *, csv_cell: bool) -> Any:
 
 def _null_marker(connection: Connection, table: Table) -> str:
     """``\\N``, or ``\\N0``, ``\\N1``... when a stored text equals the marker."""
-    texts = [column for column in table.c if _kind(table, column.name) in ("text", "json")]
+    # Only plain text can clash: every other kind's CSV form is never exactly the marker.
+    texts = [column for column in table.c if _kind(table, column.name) == "text"]
     marker, attempt = _NULL, 0
     while texts:
         clash = select(table.c[texts[0].name]).where(or_(*(column == marker for column in texts)))
