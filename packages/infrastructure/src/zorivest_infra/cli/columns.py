@@ -74,9 +74,10 @@ def trade_columns(*, zone: ZoneInfo | None, wide: bool, with_account: bool) -> l
     def time_cell(trade: Trade) -> str:
         return show_time(trade.time, zone, seconds=wide)
 
-    zone_name = zone.key if zone is not None else "UTC"
+    # A long zone name would widen the column: "Time (local)", the zone named in the footer.
+    header = "Time (UTC)" if zone is None else "Time (local)"
     table = [
-        Column("time", f"Time ({zone_name})", _field("time"), time_cell),
+        Column("time", header, _field("time"), time_cell),
         Column(
             "account_id",
             "Account",

@@ -443,9 +443,10 @@ def trades(
             chosen,
             wide=wide,
             empty=f"No trades ({scope}).",
-            footer=lambda count: (
-                f"{plural(count, 'newest trade')} shown ({scope}; {total:,} in all)"
-            ),
+            footer=lambda count: [
+                f"{plural(count, 'newest trade')} shown ({scope}; {total:,} in all)",
+                *([f"Local times are {timezone.key}."] if timezone is not None else []),
+            ],
         )
 
 

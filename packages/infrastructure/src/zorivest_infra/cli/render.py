@@ -129,7 +129,7 @@ def write_listing(
     output_format: OutputFormat,
     *,
     wide: bool = False,
-    footer: Callable[[int], str | None] | None = None,
+    footer: Callable[[int], str | Sequence[str] | None] | None = None,
     empty: str | None = None,
     stream: IO[str] | None = None,
 ) -> int:
@@ -140,7 +140,7 @@ def write_listing(
         records: Streamed once.
         output_format: table, csv, json or ndjson.
         wide: Tables: every column, nothing shortened.
-        footer: Tables: a line printed after the rows, given the count (None: nothing).
+        footer: Tables: lines printed after the rows, given the count (None: nothing).
         empty: Tables: printed instead of an empty table.
         stream: Defaults to the current ``sys.stdout``.
     """
@@ -156,8 +156,8 @@ def write_listing(
         if count == 0 and empty is not None:
             out.write(safe(empty) + "\n")
         elif footer is not None:
-            line = footer(count)
-            if line:
+            lines = footer(count) or ()
+            for line in [lines] if isinstance(lines, str) else lines:
                 out.write(safe(line) + "\n")
     out.flush()
     return count
