@@ -1,9 +1,9 @@
 """A user's session in a real pseudo-terminal, 80 columns wide (pexpect).
 
 The passphrase is typed at the hidden prompt, an import shows its progress bar (stderr is
-a terminal), `trades` prints the compact table, and Ctrl-C stops an import with exit code
-130 and nothing imported. Every line the terminal received fits in 80 columns, and every
-number of the listed trades appears whole.
+a terminal), `trades` prints the compact table, Ctrl-C stops an import with exit code 130
+and nothing imported, and `trade delete` asks before deleting. Every line the terminal
+received fits in 80 columns, and every number of the listed trades appears whole.
 """
 
 from __future__ import annotations
@@ -131,3 +131,15 @@ def test_an_80_column_terminal_session(tmp_path: Path) -> None:
     assert "Traceback" not in output
     output, status = finish(spawn("trades", str(journal), "--limit", "1", env=env))
     assert "15,000 in all" in output
+
+    # A delete asks in a terminal; "no" keeps the trade, "yes" deletes it.
+    doomed = rows[0][0]
+    for answer, expected_status in (("n", 1), ("y", 0)):
+        child = spawn("trade", "delete", str(journal), doomed, env=env)
+        child.expect(r"Delete trade .*\?")
+        child.sendline(answer)
+        output, status = finish(child)
+        assert status == expected_status, output
+    assert "Deleted trade" in output
+    output, _ = finish(spawn("trades", str(journal), "--limit", "1", env=env))
+    assert "14,999 in all" in output
