@@ -111,6 +111,13 @@ def test_note_and_tags_are_stored_in_the_trade_report(cli: Cli, filled: Path) ->
         "WHERE trade_id='E2'",
     )
     assert rows == [("Good exit", 5, 1, '["breakout", "momentum"]')]
+    shown = ok(cli("trade", "show", filled, "E2")).stdout
+    assert "note:          Good exit" in shown
+    assert "followed plan: yes" in shown
+    assert "tags:          breakout, momentum" in shown
+    document = json.loads(ok(cli("trade", "show", filled, "E2", "--json")).stdout)
+    assert document["report"]["tags"] == ["breakout", "momentum"]
+    assert document["trade"]["price"] == "190.5"
     bad = cli("trade", "note", filled, "E2", "--setup", "6")
     assert bad.exit_code == ExitCode.USAGE
     missing = cli("trade", "tag", filled, "E2", "--remove", "nope")

@@ -1,4 +1,4 @@
-"""``zorivest trade edit|delete|note|tag|mistake``: correct and annotate one trade.
+"""``zorivest trade show|edit|delete|note|tag|mistake``: see, correct and annotate a trade.
 
 The rules live in :mod:`zorivest_core.application.use_cases.corrections`; these commands
 parse, call and print. Every change is one transaction.
@@ -7,6 +7,7 @@ parse, call and print. Every change is one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from typing import Annotated
 
 import typer
@@ -15,13 +16,13 @@ from zorivest_core.application.use_cases import corrections
 from zorivest_core.domain.enums import AssetClass, MistakeCategory, OptionRight, TradeAction
 from zorivest_infra.cli.confirm import Yes, confirm_or_refuse
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
-from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, Zone, positional
-from zorivest_infra.cli.output import plain
-from zorivest_infra.cli.render import plural, safe
+from zorivest_infra.cli.options import JournalOrUrl, Json, PassphraseFile, Url, Zone, positional
+from zorivest_infra.cli.output import entity_to_json, plain
+from zorivest_infra.cli.render import json_line, plural, safe
 from zorivest_infra.cli.target import Target, open_journal, resolve
 
 trade_app = typer.Typer(
-    help="Correct or annotate one trade: edit, delete, note, tag, mistake.",
+    help="Show, correct or annotate one trade: show, edit, delete, note, tag, mistake.",
     rich_markup_mode="markdown",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -182,6 +183,70 @@ def _belongings(deletion: corrections.TradeDeletion) -> str:
     if deletion.mistakes:
         parts.append(plural(deletion.mistakes, "mistake"))
     return f" (with {', '.join(parts)})" if parts else ""
+
+
+@trade_app.command("show")
+@handle_errors
+def show(
+    *,
+    journal: JournalOrUrl = None,
+    exec_id: ExecId = None,
+    as_json: Json = False,
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Show one trade with its review (note, ratings, tags), mistakes and screenshots."""
+    target, identifier, _ = _split_target(journal, url, exec_id, [])
+    with (
+        open_journal(target, passphrase_file) as opened,
+        opened.unit_of_work(read_only=True) as uow,
+    ):
+        details = corrections.trade_details(uow, identifier)
+    if as_json:
+        document = {
+            "trade": entity_to_json(details.trade),
+            "report": None if details.report is None else entity_to_json(details.report),
+            "mistakes": [entity_to_json(item) for item in details.mistakes],
+            "images": [
+                entity_to_json(item, exclude=("data", "thumbnail")) for item in details.images
+            ],
+        }
+        typer.echo(json_line(document))
+        return
+    for name, value in entity_to_json(details.trade).items():
+        if value is not None:
+            _say(f"{name + ':':<14}{value}")
+    report = details.report
+    if report is not None:
+        _say("Review:")
+        for label, value in (
+            ("note", report.lessons_learned),
+            ("setup", report.setup_quality),
+            ("execution", report.execution_quality),
+            ("followed plan", _yes_no(report.followed_plan)),
+            ("emotion", report.emotional_state),
+            ("tags", ", ".join(report.tags) or None),
+        ):
+            if value is not None:
+                # Long notes wrap under their label (80 columns); escaped before wrapping.
+                wrapped = textwrap.fill(
+                    safe(str(plain(value))),
+                    width=78,
+                    initial_indent=f"  {label + ':':<15}",
+                    subsequent_indent=" " * 17,
+                )
+                typer.echo(wrapped)
+    for entry in details.mistakes:
+        cost = "" if entry.estimated_cost is None else f", cost {plain(entry.estimated_cost)}"
+        notes = "" if entry.notes is None else f": {entry.notes}"
+        _say(f"Mistake {entry.id}: {entry.category.value}{cost}{notes}")
+    for image in details.images:
+        caption = "" if image.caption is None else f" {image.caption!s}"
+        _say(f"Image {image.id}: {image.mime_type} {image.width}x{image.height}{caption}")
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("yes" if value else "no")
 
 
 @trade_app.command("note")

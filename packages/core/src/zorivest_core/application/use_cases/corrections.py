@@ -107,6 +107,27 @@ def edit_trade(uow: UnitOfWork, exec_id: str, values: Mapping[str, object]) -> T
     return TradeEdit(exec_id, changes, affected)
 
 
+@dataclass(frozen=True, slots=True)
+class TradeDetails:
+    """A trade with what belongs to it: its review, mistakes and screenshots (no bytes)."""
+
+    trade: Trade
+    report: TradeReport | None
+    mistakes: list[MistakeEntry]
+    images: list[ImageAttachment]
+
+
+def trade_details(uow: UnitOfWork, exec_id: str) -> TradeDetails:
+    """Everything stored about one trade (reads only)."""
+    trade = _require_trade(uow, exec_id)
+    return TradeDetails(
+        trade=trade,
+        report=uow.trade_reports.get_for_trade(exec_id),
+        mistakes=uow.mistakes.list_for_trade(exec_id),
+        images=uow.images.get_for_trade(exec_id),
+    )
+
+
 def trade_deletion_preview(uow: UnitOfWork, exec_id: str) -> TradeDeletion:
     """What deleting the trade would remove (nothing is changed)."""
     trade = _require_trade(uow, exec_id)
