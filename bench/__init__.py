@@ -25,5 +25,7 @@ WORKLOAD_NAMES: tuple[str, ...] = (
     "open_pool",
     "image_save",
     "image_list",
+    "flex_import",
+    "flex_import_rss",
 )
 """The workloads, in the order they run and are printed (``--only`` takes these names)."""

@@ -35,6 +35,7 @@ from bench.data import (
     raw_rows,
     trades,
 )
+from bench.imports import run_flex_import, run_flex_import_rss
 from bench.measure import (
     best_of,
     capture_statements,
@@ -1026,4 +1027,6 @@ WORKLOADS: Final[dict[str, Callable[[Context], list[Row]]]] = {
     "open_pool": run_open_pool,
     "image_save": run_image_save,
     "image_list": run_image_list,
+    "flex_import": run_flex_import,
+    "flex_import_rss": run_flex_import_rss,
 }

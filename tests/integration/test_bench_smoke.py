@@ -31,6 +31,8 @@ EXPECTED_ROWS = {
         "list thumbnails of 100 screenshots: bytes returned",
         "list thumbnails of 100 screenshots: bytes read from the file",
     ],
+    "flex_import": ["import a 10,000-execution Flex XML"],
+    "flex_import_rss": ["import 10,000 Flex executions, streamed"],
 }
 
 

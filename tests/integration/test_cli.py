@@ -157,6 +157,14 @@ def test_round_trip_init_import_trades_attach_thumbnail_verify_backup_passwd(
         "account_id": "ACC1",
         "commission": "1",
         "realized_pnl": "0",
+        "asset_class": None,
+        "multiplier": None,
+        "underlying": None,
+        "expiry": None,
+        "strike": None,
+        "option_right": None,
+        "currency": None,
+        "fx_rate": None,
     }
     # The CSV gave no instrument details: those fields are null.
     assert by_id["E1"] == {**dict.fromkeys(listed[0], None), **written}

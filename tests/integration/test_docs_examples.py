@@ -123,6 +123,13 @@ def test_cli_md_examples_run_in_order_as_one_session(tmp_path: Path) -> None:
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
     (work / "executions.csv").write_text(_csv_example(), encoding="utf-8")
     (work / "chart.png").write_bytes(png_bytes(1280, 720, seed=2))
+    # Statement files the import examples name: our own fixtures in those formats.
+    fixtures = ROOT / "tests" / "fixtures" / "imports"
+    for name, fixture in (
+        ("flex.xml", "ibkr-flex/trades.xml"),
+        ("statement.ofx", "ofx/brokerage-v2.ofx"),
+    ):
+        (work / name).write_bytes((fixtures / fixture).read_bytes())
     environment = {
         **os.environ,
         "HOME": str(home),

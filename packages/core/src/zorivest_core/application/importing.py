@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Final, Protocol
 from zoneinfo import ZoneInfo
 
 from zorivest_core.domain.entities import BankTransaction, Trade
@@ -31,10 +31,13 @@ class Detection:
     `score` is 0 when the content is not this format; higher is more certain (a format
     whose distinctive header matched scores 100). `reason` says why, in words a user can
     act on, also when it did not match ("the header has no 'Action' column").
+    `closeness` (0-99), when `score` is 0, says how near the content came, so a file no
+    format recognises gets one message naming the closest format and its reason.
     """
 
     score: int
     reason: str
+    closeness: int = 0
 
     @property
     def matched(self) -> bool:
@@ -81,7 +84,8 @@ class ParsedExecution:
 
     line: the file line (CSV) or element line (XML/OFX) it came from, for messages.
     trade: the execution as the journal stores it (exec_id, aware UTC time, positive
-        quantity with the action giving the side, commission paid positive).
+        quantity with the action giving the side, commission paid positive); its
+        account_id is `provisional_account(broker_account, context)`.
     broker_account: the account id the file itself names, if any (IBKR accountId, OFX
         ACCTID); the use case maps it to a journal account.
     broker_realized_pnl: the broker's own realized P&L for this execution, if the file
@@ -114,6 +118,20 @@ class RowRejection:
 
 
 ParsedItem = ParsedExecution | ParsedBankTransaction | RowRejection
+
+UNASSIGNED_ACCOUNT: Final = "-"
+"""The account an importer gives an entity when neither the file nor the user names one;
+the use case then rejects the row (it never guesses an account)."""
+
+
+def provisional_account(broker_account: str | None, context: ImportContext) -> str:
+    """The account id an importer puts on an entity before the use case maps it.
+
+    The use case decides the journal account from `broker_account` (the file's own id, used
+    when a journal account has it) and the user's `--account`; this is only a placeholder
+    the entity needs to be valid.
+    """
+    return broker_account or context.account_id or UNASSIGNED_ACCOUNT
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,7 @@ class IdentifierType(StrEnum):
     ISIN = "isin"
     SEDOL = "sedol"
     FIGI = "figi"
+    CONID = "conid"  # Interactive Brokers' contract id
 
 
 class FeeType(StrEnum):

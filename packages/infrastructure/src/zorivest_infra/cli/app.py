@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zorivest_infra.cli import account_commands, commands, export_commands
+from zorivest_infra.cli import account_commands, commands, export_commands, import_commands
 from zorivest_infra.cli.errors import EXIT_CODE_HELP, STATE
 from zorivest_infra.cli.image_commands import image_app
 from zorivest_infra.cli.trade_commands import trade_app
@@ -71,7 +71,7 @@ account_app.command("list")(commands.account_list)
 account_app.command("edit")(account_commands.account_edit)
 account_app.command("delete")(account_commands.account_delete)
 app.add_typer(account_app, name="account")
-app.command("import")(commands.import_trades)
+app.command("import")(import_commands.import_statement_command)
 app.command("trades")(commands.trades)
 app.command("attach")(commands.attach)
 app.command("images")(commands.images)

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -52,8 +51,8 @@ from zorivest_infra.cli.target import (
     require_existing_journal,
     resolve,
 )
+from zorivest_infra.importers.times import localize
 
-_PROGRESS_MIN_BYTES: Final = 1_000_000
 _TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
 _NO_HARD_LINKS: Final = frozenset(
     {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK}
@@ -234,120 +233,6 @@ def account_list(
 # ------------------------------------------------------------------------------------------
 
 
-@handle_errors
-def import_trades(
-    *,
-    journal: JournalOrUrl = None,
-    csv_file: Annotated[str | None, positional("FILE", "The CSV file of executions.")] = None,
-    account: Annotated[
-        str | None,
-        typer.Option(
-            "--account",
-            metavar="ID",
-            help="Account for rows without account_id (rows naming another are rejected).",
-            show_default=False,
-        ),
-    ] = None,
-    zone: Zone = None,
-    strict: Annotated[
-        bool,
-        typer.Option(help="Import nothing when any row is rejected or conflicts."),
-    ] = False,
-    chunk_size: Annotated[int, typer.Option(hidden=True, min=1)] = csv_import.CHUNK_SIZE,
-    url: Url = None,
-    passphrase_file: PassphraseFile = None,
-) -> None:
-    """Import executions from a CSV file; safe to repeat (re-importing adds nothing).
-
-    Columns, in any order: exec_id, time, instrument, action (BOT/SLD, or BUY/SELL),
-    quantity, price, account_id, and optionally commission and realized_pnl. A time needs
-    its UTC offset (2024-03-08T09:30:00-05:00, or Z), unless --tz names the zone the file's
-    times are in; a time without either is rejected, never assumed to be UTC.
-
-    The whole file is imported in ONE transaction, committed at the end: if the import is
-    interrupted (Ctrl-C, a crash, a full disk) nothing of it is kept. Rows that are not
-    valid are listed with their line number and reason, and the other rows are imported.
-
-    On a server database: `zorivest import --url URL FILE`
-    """
-    target, (file_name,) = resolve(journal, url, [csv_file], ["FILE"])
-    path = Path(file_name)
-    timezone = csv_import.zone_from_name(zone)
-    if not path.is_file():
-        raise CliError(f"CSV file {path} does not exist", ExitCode.NOT_FOUND)
-    size = path.stat().st_size
-    console = stderr_console()
-    with open_journal(target, passphrase_file) as opened:
-        progress = Progress(
-            TextColumn("Importing"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-            disable=size < _PROGRESS_MIN_BYTES or not console.is_terminal,
-        )
-        try:
-            with progress, opened.unit_of_work() as uow:
-                task = progress.add_task("import", total=size)
-                summary = csv_import.import_csv(
-                    uow,
-                    path,
-                    account=account,
-                    zone=timezone,
-                    chunk_size=chunk_size,
-                    on_progress=lambda done: progress.update(task, completed=done),
-                )
-                if strict and (summary.rejected or summary.conflicts):
-                    _print_import_summary(path, target.shown, summary, committed=False)
-                    raise CliError(
-                        f"--strict: {summary.rejected} row(s) rejected and {summary.conflicts} "
-                        "conflict(s); nothing was imported",
-                        ExitCode.INVALID_INPUT,
-                    )
-                uow.commit()
-        except KeyboardInterrupt:
-            raise CliError(
-                "import interrupted; nothing was imported (the import is one transaction)",
-                ExitCode.INTERRUPTED,
-            ) from None
-    if summary.ignored_columns:
-        _warn(f"ignored unknown column(s): {', '.join(summary.ignored_columns)}")
-    _print_import_summary(path, target.shown, summary, committed=True)
-
-
-def _print_import_summary(
-    path: Path, shown: str, summary: csv_import.ImportSummary, *, committed: bool
-) -> None:
-    out = stdout_console()
-    verb = "Imported" if committed else "Checked (nothing imported)"
-    out.print(f"{verb} {escape(safe(str(path)))} into {escape(safe(shown))}", highlight=False)
-    lines = [
-        ("rows read", summary.rows, ""),
-        ("inserted", summary.inserted, ""),
-        ("duplicates", summary.duplicates, "already in the journal with the same content"),
-        ("conflicts", summary.conflicts, "exec_id stored with different content; left as is"),
-        ("rejected", summary.rejected, "not valid; listed below"),
-    ]
-    for label, count, note in lines:
-        suffix = f"  ({note})" if note and count else ""
-        out.print(f"  {label:<11} {count:>10,}{suffix}", highlight=False)
-    if summary.rejected_rows:
-        out.print("Rejected rows:", highlight=False)
-        for row in summary.rejected_rows:
-            out.print(f"  line {row.line}: {safe(row.reason)}", markup=False, highlight=False)
-        hidden = summary.rejected - len(summary.rejected_rows)
-        if hidden:
-            out.print(f"  ... and {hidden:,} more rejected rows", highlight=False)
-    if summary.conflict_ids:
-        out.print("Conflicting exec_ids (journal unchanged for these):", highlight=False)
-        for exec_id in summary.conflict_ids:
-            out.print(f"  {safe(exec_id)}", markup=False, highlight=False)
-        hidden = summary.conflicts - len(summary.conflict_ids)
-        if hidden:
-            out.print(f"  ... and {hidden:,} more", highlight=False)
-
-
 # ------------------------------------------------------------------------------------------
 # trades
 # ------------------------------------------------------------------------------------------
@@ -381,7 +266,7 @@ def _bound(
         # A date means the whole day: --until 2024-03-31 includes March 31st (the
         # repository's upper bound is exclusive, so it is the next midnight).
         start = dt.datetime.combine(day + dt.timedelta(days=1) if upper else day, dt.time())
-        return csv_import.localize(start, zone, field_name=option)
+        return localize(start, zone, field_name=option)
     except ValidationError as error:
         raise CliError(str(error), ExitCode.USAGE) from None
 

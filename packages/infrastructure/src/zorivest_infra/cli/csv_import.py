@@ -1,14 +1,12 @@
-"""Streaming import of broker executions from a CSV file.
+"""Reading Zorivest's own executions CSV, row by row (constant memory, whatever its size).
 
-The file is read row by row (constant memory, whatever its size) and saved in chunks through
-``uow.trades.save_many`` inside ONE unit of work that is committed only at the end: an import
-that is interrupted or fails on a bad file leaves the journal exactly as it was. Re-importing
-the same file inserts nothing (every row is reported as a duplicate).
+The `generic` importer (`zorivest_infra.importers.generic`) hands these rows to the
+`import_statement` use case, which stores them.
 
 Columns (header names, case-insensitive, in any order): ``exec_id, time, instrument, action,
 quantity, price`` are required; ``account_id`` is required unless ``--account`` is given;
 ``commission`` and ``realized_pnl`` are optional (0 when missing or blank). Other columns are
-ignored and named in a warning. ``time`` is ISO 8601 with a UTC offset
+ignored. ``time`` is ISO 8601 with a UTC offset
 (``2024-03-08T09:30:00-05:00`` or ``...Z``); a time without an offset is accepted only when a
 time zone is given (``--tz Europe/London``), and is never silently taken as UTC.
 
@@ -21,12 +19,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from zorivest_core.domain import validation as v
@@ -34,22 +30,13 @@ from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.cli.errors import CliError, ExitCode
-
-if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
-
-    from zorivest_core.application.ports import UnitOfWork
+from zorivest_infra.importers.times import localize
 
 REQUIRED_COLUMNS: Final = ("exec_id", "time", "instrument", "action", "quantity", "price")
 OPTIONAL_COLUMNS: Final = ("account_id", "commission", "realized_pnl")
 KNOWN_COLUMNS: Final = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
-CHUNK_SIZE: Final = 5_000
-MAX_LISTED: Final = 50
-"""Rejected rows and conflicting exec_ids kept for the summary; the rest are only counted."""
-
 _ACTION_ALIASES: Final = {"BOT": "BOT", "BUY": "BOT", "B": "BOT", "SLD": "SLD", "SELL": "SLD"}
-_PROGRESS_EVERY: Final = 1_000
 _ZERO: Final = Decimal(0)
 
 
@@ -102,26 +89,6 @@ def parse_time(value: str, zone: ZoneInfo | None, *, field_name: str = "time") -
     return localize(parsed, zone, field_name=field_name)
 
 
-def localize(naive: dt.datetime, zone: ZoneInfo, *, field_name: str = "time") -> dt.datetime:
-    """Place a naive wall-clock time in ``zone`` and return it in UTC, refusing guesses."""
-    first = naive.replace(tzinfo=zone, fold=0)
-    second = naive.replace(tzinfo=zone, fold=1)
-    first_utc = _to_utc(first, naive.isoformat(), field_name)
-    if first_utc.astimezone(zone).replace(tzinfo=None) != naive:
-        raise ValidationError(
-            f"{field_name}: {naive.isoformat()} does not exist in {zone.key} (the clocks "
-            "went forward); give the time with its UTC offset",
-            field=field_name,
-        )
-    if first.utcoffset() != second.utcoffset():
-        raise ValidationError(
-            f"{field_name}: {naive.isoformat()} happened twice in {zone.key} (the clocks "
-            "went back); give the time with its UTC offset",
-            field=field_name,
-        )
-    return first_utc
-
-
 def _to_utc(moment: dt.datetime, shown: str, field_name: str) -> dt.datetime:
     """``moment`` in UTC; a ValidationError (not OverflowError) near year 1 or 9999."""
     try:
@@ -140,51 +107,6 @@ class Rejected:
 
     line: int
     reason: str
-
-
-@dataclass(slots=True)
-class ImportSummary:
-    """What an import did. Lists are capped at :data:`MAX_LISTED`; counts are exact."""
-
-    rows: int = 0
-    inserted: int = 0
-    duplicates: int = 0
-    conflicts: int = 0
-    rejected: int = 0
-    rejected_rows: list[Rejected] = field(default_factory=list)
-    conflict_ids: list[str] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-
-    def reject(self, line: int, reason: str) -> None:
-        self.rejected += 1
-        if len(self.rejected_rows) < MAX_LISTED:
-            self.rejected_rows.append(Rejected(line, reason))
-
-    def conflict(self, exec_ids: list[str]) -> None:
-        self.conflicts += len(exec_ids)
-        room = MAX_LISTED - len(self.conflict_ids)
-        if room > 0:
-            self.conflict_ids.extend(exec_ids[:room])
-
-
-class _CountingReader(io.RawIOBase):
-    """A raw binary stream that counts the bytes read through it (for the progress bar)."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        super().__init__()
-        self._inner = inner
-        self.consumed = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._inner.read(len(view))
-        size = len(data)
-        view[:size] = data
-        self.consumed += size
-        return size
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,9 +223,12 @@ def read_trades(
     account: str | None = None,
     zone: ZoneInfo | None = None,
     known_accounts: set[str] | None = None,
-    summary: ImportSummary | None = None,
+    lines: list[int] | None = None,
 ) -> Iterator[Trade | Rejected]:
     """Yield a Trade for each valid row and a Rejected (line and reason) for each bad one.
+
+    When `lines` is given, the file line of each Trade is appended to it before the Trade
+    is yielded (so the consumer reads `lines[-1]`).
 
     Raises:
         CsvFileError: The file has no usable header, is not UTF-8 or not CSV.
@@ -311,10 +236,8 @@ def read_trades(
     reader = csv.reader(stream)
     rows = iter(reader)
     try:
-        header, ignored = _read_header(rows, source)
+        header, _ignored = _read_header(rows, source)
         _check_columns(header, source, account=account)
-        if summary is not None:
-            summary.ignored_columns = ignored
         parser = _RowParser(header, account=account, zone=zone, known_accounts=known_accounts)
         previous_line = reader.line_num
         for row in rows:
@@ -323,9 +246,13 @@ def read_trades(
             if not row or all(not cell.strip() for cell in row):
                 continue
             try:
-                yield parser.trade(row)
+                trade = parser.trade(row)
             except ValidationError as error:
                 yield Rejected(line, str(error))
+            else:
+                if lines is not None:
+                    lines.append(line)
+                yield trade
     except UnicodeDecodeError as error:
         raise CsvFileError(
             f"{source}: is not UTF-8 text (undecodable byte near line {reader.line_num + 1}); "
@@ -333,74 +260,3 @@ def read_trades(
         ) from error
     except csv.Error as error:
         raise CsvFileError(f"{source}: line {reader.line_num}: not valid CSV ({error})") from error
-
-
-ProgressCallback = Callable[[int], None]
-
-
-def import_csv(
-    uow: UnitOfWork,
-    path: Path,
-    *,
-    account: str | None = None,
-    zone: ZoneInfo | None = None,
-    chunk_size: int = CHUNK_SIZE,
-    on_progress: ProgressCallback | None = None,
-) -> ImportSummary:
-    """Read ``path`` and save its trades through ``uow`` (which the caller commits).
-
-    Rows are saved in chunks of ``chunk_size`` with ``save_many``; a trade repeated inside the
-    file counts as a duplicate (same content) or a conflict (different content), exactly as
-    a trade already in the journal does. Rows naming an unknown account are rejected here,
-    so that ``save_many`` never refuses a whole chunk.
-    """
-    if not path.exists():
-        raise CliError(f"CSV file {path} does not exist", ExitCode.NOT_FOUND)
-    if path.is_dir():
-        raise CliError(f"{path} is a directory, not a CSV file", ExitCode.INVALID_INPUT)
-    known_accounts = {item.account_id for item in uow.accounts.list_all()}
-    if account is not None and account not in known_accounts:
-        raise CliError(
-            f"unknown account {account!r} (add it first with zorivest account add)",
-            ExitCode.NOT_FOUND,
-        )
-    summary = ImportSummary()
-    with path.open("rb") as raw_file:
-        counter = _CountingReader(raw_file)
-        text = io.TextIOWrapper(
-            io.BufferedReader(counter), encoding="utf-8-sig", newline="", errors="strict"
-        )
-        chunk: list[Trade] = []
-        for item in read_trades(
-            text,
-            source=os.fspath(path),
-            account=account,
-            zone=zone,
-            known_accounts=known_accounts,
-            summary=summary,
-        ):
-            summary.rows += 1
-            if isinstance(item, Rejected):
-                summary.reject(item.line, item.reason)
-            else:
-                chunk.append(item)
-                if len(chunk) >= chunk_size:
-                    _flush(uow, chunk, summary)
-            if on_progress is not None and summary.rows % _PROGRESS_EVERY == 0:
-                on_progress(counter.consumed)
-        _flush(uow, chunk, summary)
-        if on_progress is not None:
-            on_progress(counter.consumed)
-    return summary
-
-
-def _flush(uow: UnitOfWork, chunk: list[Trade], summary: ImportSummary) -> None:
-    if not chunk:
-        return
-    # save_many classifies an exec_id repeated in the file against its first occurrence,
-    # exactly as against a trade already stored.
-    result = uow.trades.save_many(chunk)
-    summary.inserted += len(result.inserted)
-    summary.duplicates += len(result.duplicates)
-    summary.conflict(list(result.conflicts))
-    chunk.clear()
