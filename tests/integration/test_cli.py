@@ -786,7 +786,7 @@ def test_demo_summary_matches_the_journal(cli: Cli, tmp_path: Path) -> None:
     ok(cli("demo", directory, "--executions", "50", passphrase=None))
     assert (directory / "mine.txt").read_text(encoding="utf-8") == "keep me"
     assert (
-        json.loads((directory / MARKER_NAME).read_text(encoding="utf-8"))["files"][0]
+        json.loads((directory / MARKER_NAME).read_text(encoding="utf-8"))["files"][0]["name"]
         == JOURNAL_NAME
     )
     foreign = tmp_path / "foreign"

@@ -51,12 +51,23 @@ NASTY_STRINGS: Final = [
 ]
 
 _CHARACTERS: Final = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
+# Required text is an id or a name: one line, no control characters at all. Optional text
+# (notes, captions) keeps tab and line breaks but no other control character.
+_LINE_CHARACTERS: Final = st.characters(exclude_categories=["Cs", "Cc"])
+_FREE_CHARACTERS: Final = st.one_of(_LINE_CHARACTERS, st.sampled_from("\t\n\r"))
+
+
+def _single_line(text: str) -> bool:
+    return not any(character in text for character in "\t\n\r")
 
 
 def texts(*, max_length: int | None, required: bool) -> st.SearchStrategy[str]:
     size = 300 if max_length is None else max_length
-    generated = st.text(_CHARACTERS, min_size=1 if required else 0, max_size=size)
-    nasty = st.sampled_from([s for s in NASTY_STRINGS if len(s) <= size])
+    alphabet = _LINE_CHARACTERS if required else _FREE_CHARACTERS
+    generated = st.text(alphabet, min_size=1 if required else 0, max_size=size)
+    nasty = st.sampled_from(
+        [s for s in NASTY_STRINGS if len(s) <= size and (_single_line(s) or not required)]
+    )
     strategy = st.one_of(nasty, generated)
     if max_length is not None:
         strategy = st.one_of(strategy, st.just("é" * max_length))

@@ -664,7 +664,8 @@ def _decimals(scale: int, *, positive: bool = False) -> st.SearchStrategy[Decima
 _ZONES: Final = st.sampled_from(
     [dt.UTC, NEW_YORK, LONDON, ZoneInfo("Asia/Kolkata"), ZoneInfo("Australia/Lord_Howe")]
 )
-_CHARACTERS: Final = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
+# Ids and names refuse control characters (they could drive a terminal when printed).
+_CHARACTERS: Final = st.characters(exclude_categories=["Cs", "Cc"])
 TRADES: Final = st.builds(
     Trade,
     exec_id=st.text(_CHARACTERS, min_size=1, max_size=128).filter(str.strip),
@@ -673,7 +674,7 @@ TRADES: Final = st.builds(
         max_value=dt.datetime(2200, 1, 1),  # noqa: DTZ001
         timezones=_ZONES,
     ),
-    instrument=st.text(min_size=1, max_size=64).filter(lambda s: s.strip() and "\x00" not in s),
+    instrument=st.text(_CHARACTERS, min_size=1, max_size=64).filter(str.strip),
     action=st.sampled_from(TradeAction),
     quantity=_decimals(10, positive=True),
     price=_decimals(10).map(abs),

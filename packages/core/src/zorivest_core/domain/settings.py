@@ -54,11 +54,22 @@ def _value_type(value_type: object, key: str | None) -> SettingValueType:
         ) from None
 
 
+def _refuse_depth(key: str | None) -> ValidationError:
+    # The value itself is not shown: printing it is what would recurse too deeply.
+    return ValidationError(
+        f"{_where(key)}: must not nest lists and objects deeper than {v.MAX_JSON_DEPTH} levels",
+        field=key or "value",
+        value=f"<nested more than {v.MAX_JSON_DEPTH} levels>",
+    )
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
 def _json_text(value: object, key: str | None) -> str:
+    if v.json_too_deep(value):
+        raise _refuse_depth(key)
     if v.has_non_str_keys(value):
         raise _bad_value(key, value, "JSON object keys must be strings")
     try:
@@ -175,10 +186,19 @@ def decode_setting(
         if not math.isfinite(number):
             raise _bad_value(key, text, "stored value is not a finite number")
         return number
+    return _decode_json(text, key)
+
+
+def _decode_json(text: str, key: str | None) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        document = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _refuse_depth(key) from None
     except ValueError:
         raise _bad_value(key, text, "stored value is not valid JSON") from None
+    if v.json_too_deep(document):
+        raise _refuse_depth(key)
+    return document
 
 
 # ---------------------------------------------------------------------------------------

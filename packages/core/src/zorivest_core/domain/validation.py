@@ -27,6 +27,15 @@ SIGNIFICANT_DIGITS: Final = 18
 INT32_MIN: Final = -(2**31)
 INT32_MAX: Final = 2**31 - 1
 
+# Deepest nesting of lists and mappings a JSON document may have (entities and settings).
+MAX_JSON_DEPTH: Final = 64
+
+# C0 controls, DEL and C1 controls: printed, they drive the terminal (escape sequences can
+# rewrite the screen or set the clipboard). Ids and names refuse all of them; free text
+# (notes, captions) keeps tab and line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_NOT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _MAX_REPR = 60
@@ -47,10 +56,23 @@ def fail(field: str, value: object, reason: str) -> ValidationError:
     return ValidationError(f"{field}: {reason} (got {show(value)})", field=field, value=value)
 
 
-def _storable(field: str, value: str, max_length: int | None) -> str:
-    """Text every backend can store: UTF-8 encodable, no NUL, within the column length."""
+def _storable(field: str, value: str, max_length: int | None, *, single_line: bool = False) -> str:
+    """Text every backend can store and every terminal can show.
+
+    UTF-8 encodable, no NUL, no control characters (`single_line`: not even tab or line
+    breaks), within the column length.
+    """
     if "\x00" in value:
         raise fail(field, value, "must not contain NUL characters")
+    if not value.isprintable():  # printable text holds no control character: skip the search
+        if single_line and _CONTROL.search(value):
+            raise fail(
+                field, value, "must not contain control characters (tabs, line breaks, escapes)"
+            )
+        if not single_line and _CONTROL_NOT_LAYOUT.search(value):
+            raise fail(
+                field, value, "must not contain control characters other than tab and newline"
+            )
     if not value.isascii():  # ASCII always encodes; only the rest can hold a surrogate
         try:
             value.encode("utf-8")
@@ -62,12 +84,12 @@ def _storable(field: str, value: str, max_length: int | None) -> str:
 
 
 def text(field: str, value: object, *, max_length: int | None = None) -> str:
-    """A required, non-blank string, at most `max_length` characters."""
+    """A required, non-blank, single-line string (an id, a name), at most `max_length`."""
     if not isinstance(value, str):
         raise fail(field, value, "must be a string")
     if not value.strip():
         raise fail(field, value, "must not be empty")
-    return _storable(field, value, max_length)
+    return _storable(field, value, max_length, single_line=True)
 
 
 def raw_text(field: str, value: object, *, max_length: int | None = None) -> str:
@@ -351,6 +373,36 @@ def has_non_str_keys(document: object) -> bool:
     return non_str_key_path(document) is not None
 
 
+def json_too_deep(document: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether lists and mappings inside `document` nest deeper than `limit` levels.
+
+    Iterative, so any depth is measured without a RecursionError; each container is
+    visited once (a cyclic document ends).
+    """
+    seen: set[int] = set()
+    stack: list[tuple[object, int]] = [(document, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, Mapping | list | tuple) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if depth + 1 > limit:
+            return True
+        children = item.values() if isinstance(item, Mapping) else item
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def refuse_deep_json(field: str, document: object) -> None:
+    """Raise `ValidationError` when `document` nests deeper than `MAX_JSON_DEPTH` levels."""
+    if json_too_deep(document):
+        raise ValidationError(
+            f"{field}: must not nest lists and objects deeper than {MAX_JSON_DEPTH} levels",
+            field=field,
+            value=f"<nested more than {MAX_JSON_DEPTH} levels>",
+        )
+
+
 def _inside(path: _Path) -> str:
     return f" (at {list(path)})" if path else ""
 
@@ -363,6 +415,7 @@ def json_object(field: str, value: object) -> dict[str, Any]:
     """
     if not isinstance(value, Mapping):
         raise fail(field, value, "must be a mapping")
+    refuse_deep_json(field, value)
     result = dict(value)
     for path, item, is_key in _json_items(result):
         if is_key and not isinstance(item, str):

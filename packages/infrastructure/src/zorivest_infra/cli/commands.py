@@ -548,8 +548,12 @@ def info(
     target, _ = resolve(journal, url, [], [])
     with open_journal(target, passphrase_file) as opened:
         details = opened.info()
+    leftovers = _leftovers_beside(target.path)
     if as_json:
-        typer.echo(json.dumps(_jsonable(details), indent=2, ensure_ascii=False))
+        document = _jsonable(details)
+        if isinstance(document, dict):
+            document["leftovers"] = [os.fspath(path) for path in leftovers]
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -585,6 +589,15 @@ def info(
                 f"parallelism={kdf.parallelism}, key={kdf.hash_len * 8} bits",
             )
         )
+    if leftovers:
+        size = sum(path.stat().st_size for path in leftovers if path.exists())
+        rows.append(
+            (
+                "Leftovers",
+                f"{len(leftovers)} file(s) of interrupted copies, {_size(size)}; the next "
+                "backup or snapshot here removes them (or delete them)",
+            )
+        )
     for label, value in rows:
         table.add_row(label, escape(value))
     console = stdout_console()
@@ -595,6 +608,17 @@ def info(
     for name, count in details.row_counts.items():
         counts.add_row(Text(name), f"{count:,}")
     console.print(counts)
+
+
+def _leftovers_beside(path: Path | None) -> list[Path]:
+    """Partial files of crashed copies of this journal (snapshots go beside it)."""
+    if path is None:
+        return []
+    from zorivest_infra.journal.partials import find_leftovers
+
+    prefix = f".{path.stem}."
+    parent = path.parent if str(path.parent) else Path()
+    return [found for found in find_leftovers(parent) if found.name.startswith(prefix)]
 
 
 def _jsonable(value: object) -> object:
@@ -621,18 +645,41 @@ def verify(
 
     Exits with 1 when a problem is found.
     """
+    from zorivest_core.domain.errors import CorruptJournalError
+    from zorivest_infra.cli.errors import debug_enabled
+    from zorivest_infra.journal.verify import summarise_problems
+
     target, _ = resolve(journal, url, [], [])
-    with open_journal(target, passphrase_file) as opened:
-        result = opened.verify()
+    try:
+        with open_journal(target, passphrase_file) as opened:
+            result = opened.verify()
+    except CorruptJournalError as error:
+        # Damage that keeps the journal from opening is what verify is asked to find.
+        typer.echo(f"problem: {error}".replace("; run verify or restore a backup", ""))
+        raise CliError(
+            f"{target.shown} is damaged and does not open; restore a backup",
+            ExitCode.ERROR,
+        ) from error
     if result.ok:
         checks = ", ".join(name for name, passed in result.checks.items() if passed)
         _say(f"OK: {target.shown} passed every check ({checks}).")
         return
-    for problem in result.problems:
-        typer.echo(f"problem: {problem}")
+    for line in summarise_problems(result.problems):
+        typer.echo(f"problem: {line}")
+    if debug_enabled():
+        for problem in result.problems:
+            typer.echo(f"  sqlite: {problem}", err=True)
+    damaged = [p for p in result.problems if ": could not complete" not in p]
+    if not damaged:
+        short_of_space = any("not enough space" in p for p in result.problems)
+        raise CliError(
+            f"verify could not finish every check of {target.shown}; nothing damaged was "
+            "found (see above for what stopped it)",
+            ExitCode.STORAGE_FULL if short_of_space else ExitCode.ERROR,
+        )
     raise CliError(
-        f"{target.shown} has {len(result.problems)} problem(s); restore a backup if data "
-        "is damaged",
+        f"{target.shown} is damaged; restore a backup (add --debug before verify for "
+        "SQLite's own report)",
         ExitCode.ERROR,
     )
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -96,16 +97,32 @@ class DemoResult:
 def prepare_directory(directory: Path) -> list[str]:
     """Make ``directory`` ready for a fresh demo; returns the files removed from a former one.
 
+    Only files an earlier demo created are removed, recognised by identity (device, inode,
+    size and modification time recorded in the marker when they were written), never by
+    name alone; nothing is
+    followed through a symbolic link the demo did not create.
+
     Raises:
-        CliError: The path is a file, or a non-empty directory the demo did not create.
+        CliError: The path is a file or a symbolic link, a directory owned by another
+            user, or a non-empty directory the demo did not create.
     """
+    if directory.is_symlink():
+        raise CliError(
+            f"{directory} is a symbolic link; give the demo a real directory",
+            ExitCode.ALREADY_EXISTS,
+        )
     if directory.exists() and not directory.is_dir():
         raise CliError(f"{directory} exists and is not a directory", ExitCode.ALREADY_EXISTS)
     if not directory.exists():
-        directory.mkdir(parents=True)
+        directory.mkdir(parents=True, mode=0o700)
         return []
+    if hasattr(os, "getuid") and directory.stat().st_uid != os.getuid():
+        raise CliError(
+            f"{directory} belongs to another user; give a directory of your own",
+            ExitCode.ALREADY_EXISTS,
+        )
     marker = directory / MARKER_NAME
-    if not marker.exists():
+    if not marker.exists() or marker.is_symlink():
         if any(directory.iterdir()):
             raise CliError(
                 f"{directory} is not empty and was not created by `zorivest demo`; "
@@ -114,20 +131,62 @@ def prepare_directory(directory: Path) -> list[str]:
             )
         return []
     removed: list[str] = []
-    for name in _marker_files(marker):
+    for name, identity in _marker_files(marker):
         target = directory / name
-        for candidate in (target, *(Path(f"{target}{suffix}") for suffix in _SIDE_FILES)):
-            if candidate.is_file():
+        candidates = [(target, identity)]
+        if name == JOURNAL_NAME:  # SQLite's side files, made by the journal itself
+            candidates += [(Path(f"{target}{suffix}"), None) for suffix in _SIDE_FILES]
+        for candidate, expected in candidates:
+            if _ours(directory, candidate, expected):
                 candidate.unlink()
                 removed.append(os.fspath(candidate.relative_to(directory)))
     screenshots = directory / SCREENSHOTS_DIR
-    if screenshots.is_dir() and not any(screenshots.iterdir()):
+    if _real_directory(screenshots) and not any(screenshots.iterdir()):
         screenshots.rmdir()
     marker.unlink()
     return removed
 
 
-def _marker_files(marker: Path) -> list[str]:
+def _real_directory(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+Identity = tuple[int, int, int, int]
+"""(device, inode, size, modification time in ns): an inode number alone can be reused."""
+
+
+def _identity(status: os.stat_result) -> Identity:
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def _ours(directory: Path, path: Path, identity: Identity | None) -> bool:
+    """Whether `path` is a regular file reached without links that the demo wrote."""
+    current = directory
+    for part in path.relative_to(directory).parts[:-1]:
+        current = current / part
+        if not _real_directory(current):
+            return False  # a link (or a file) in the way: never follow it
+    try:
+        status = path.lstat()
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(status.st_mode):
+        return False
+    if identity is None:
+        return True
+    if path.name == JOURNAL_NAME and path.parent == directory:
+        # SQLite keeps writing the journal after it was recorded (a demo may have stopped
+        # half-way): its device and inode are what identify it.
+        return _identity(status)[:2] == identity[:2]
+    return _identity(status) == identity
+
+
+def _marker_files(marker: Path) -> list[tuple[str, Identity | None]]:
+    """The marker's files: (relative name, identity) each.
+
+    Markers of older versions list bare names (no identity): those files are removed only
+    if they are regular files reached without links.
+    """
     damaged = CliError(
         f"{marker} is damaged; remove the demo directory by hand", ExitCode.ALREADY_EXISTS
     )
@@ -135,16 +194,28 @@ def _marker_files(marker: Path) -> list[str]:
         content = json.loads(marker.read_text(encoding="utf-8"))
     except ValueError as error:
         raise damaged from error
-    names = content.get("files") if isinstance(content, dict) else None
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+    entries = content.get("files") if isinstance(content, dict) else None
+    if not isinstance(entries, list):
         raise damaged
-    safe: list[str] = []
-    for name in names:
+    safe: list[tuple[str, Identity | None]] = []
+    keys = ("device", "inode", "size", "mtime_ns")
+    for entry in entries:
+        if isinstance(entry, str):
+            name, identity = entry, None
+        elif (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and all(isinstance(entry.get(key), int) for key in keys)
+        ):
+            device, inode, size, mtime = (entry[key] for key in keys)
+            name, identity = entry["name"], (device, inode, size, mtime)
+        else:
+            raise damaged
         path = Path(name)
         # Only plain relative names inside the directory: a crafted marker cannot point out.
         if path.is_absolute() or ".." in path.parts or not path.parts:
             raise CliError(f"{marker} names {name!r}, outside the demo directory")
-        safe.append(name)
+        safe.append((name, identity))
     return safe
 
 
@@ -320,7 +391,8 @@ def run_demo(
 
     started = time.perf_counter()
     prepare_directory(directory)
-    # Written first, so that a demo that fails half-way is still cleaned up by the next run.
+    # Written first (and again once the journal exists), so that a demo that fails
+    # half-way is still cleaned up by the next run.
     _write_marker(directory, [JOURNAL_NAME])
     end_date = end if end is not None else dt.datetime.now(dt.UTC).date()
     secret = DEMO_PASSPHRASE if passphrase is None else passphrase
@@ -344,6 +416,7 @@ def run_demo(
     say(f"Saving them in the encrypted journal {result.journal}...")
     tick = time.perf_counter()
     journal = Journal.create(result.journal, secret)
+    _write_marker(directory, [JOURNAL_NAME])
     try:
         with journal.unit_of_work() as uow:
             _save(uow, data, shots, _reports(picks), result)
@@ -381,19 +454,54 @@ def _save(
 
 def _write_side_files(directory: Path, result: DemoResult, shots: Sequence[Screenshot]) -> None:
     created = [JOURNAL_NAME]
-    (directory / SCREENSHOTS_DIR).mkdir(exist_ok=True)
+    screenshots = directory / SCREENSHOTS_DIR
+    if not screenshots.exists():
+        screenshots.mkdir(mode=0o700)
+    if not _real_directory(screenshots):
+        raise CliError(
+            f"{screenshots} is not a directory the demo made; remove it and run the demo again",
+            ExitCode.ALREADY_EXISTS,
+        )
     for shot in shots:
-        (directory / SCREENSHOTS_DIR / shot.file_name).write_bytes(shot.png)
+        _write_new_file(directory / SCREENSHOTS_DIR / shot.file_name, shot.png)
         created.append(f"{SCREENSHOTS_DIR}/{shot.file_name}")
-    (directory / SAMPLE_CSV_NAME).write_text(sample_csv(result.data.end), encoding="utf-8")
+    _write_new_file(directory / SAMPLE_CSV_NAME, sample_csv(result.data.end).encode("utf-8"))
     created.append(SAMPLE_CSV_NAME)
     _write_marker(directory, created)
     result.created_files = created
 
 
+def _write_new_file(path: Path, data: bytes) -> None:
+    """Create `path` (it must not exist; a symbolic link there is never followed)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise CliError(
+            f"{path} exists and was not created by `zorivest demo`; move it away and run "
+            "the demo again",
+            ExitCode.ALREADY_EXISTS,
+        ) from None
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+
+
 def _write_marker(directory: Path, names: list[str]) -> None:
-    content = {"created_by": "zorivest demo", "files": names}
-    (directory / MARKER_NAME).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+    """Record the demo's files with their identity, replacing the marker atomically."""
+    files: list[dict[str, object]] = []
+    for name in names:
+        try:
+            status = (directory / name).lstat()
+        except FileNotFoundError:
+            continue  # the journal before it exists: recorded again once written
+        device, inode, size, mtime = _identity(status)
+        files.append(
+            {"name": name, "device": device, "inode": inode, "size": size, "mtime_ns": mtime}
+        )
+    content = {"created_by": "zorivest demo", "files": files}
+    temporary = directory / f"{MARKER_NAME}.{os.getpid()}.tmp"
+    _write_new_file(temporary, (json.dumps(content, indent=2) + "\n").encode("utf-8"))
+    os.replace(temporary, directory / MARKER_NAME)  # replaces a link itself, never its target
 
 
 def _read_back(uow: UnitOfWork, result: DemoResult) -> None:

@@ -195,6 +195,10 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
+        except BrokenPipeError:
+            from zorivest_infra.cli.process import end_by_sigpipe
+
+            end_by_sigpipe()  # the reader of our output stopped: end quietly
         except (Exception, KeyboardInterrupt) as error:
             raise typer.Exit(int(report(error))) from error
 

@@ -14,11 +14,11 @@ A new passphrase for ``passwd`` comes from ``--new-passphrase-file``,
 
 from __future__ import annotations
 
+import getpass
 import os
+import sys
 from pathlib import Path
 from typing import Final
-
-import typer
 
 from zorivest_infra.cli.errors import CliError, ExitCode
 
@@ -27,6 +27,27 @@ NEW_PASSPHRASE_ENV: Final = "ZORIVEST_NEW_PASSPHRASE"  # noqa: S105 - a variable
 
 # A passphrase file holds one line; anything much larger is the wrong file.
 _MAX_FILE_BYTES: Final = 64 * 1024
+_CONFIRM_ATTEMPTS: Final = 3
+
+
+def _checked(value: str, source: str) -> str:
+    """Refuse a passphrase that is not valid text, or that is empty or only whitespace.
+
+    Messages name the source, never any part of the value. A value that is not valid text
+    (bytes that are not UTF-8 arrive from the environment as lone surrogates) could not be
+    typed again reliably, nor stored by the key derivation as the same bytes.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CliError(
+            f"the passphrase from {source} is not valid text (it holds bytes that are not "
+            "UTF-8); use a passphrase of UTF-8 characters",
+            ExitCode.USAGE,
+        ) from None
+    if not value.strip():
+        raise CliError(f"the passphrase from {source} is empty or only whitespace", ExitCode.USAGE)
+    return value
 
 
 def read_passphrase_file(path: Path) -> str:
@@ -58,9 +79,12 @@ def read_passphrase_file(path: Path) -> str:
             f"passphrase file {path} is not UTF-8 text", ExitCode.INVALID_INPUT
         ) from None
     first = text.split("\n", 1)[0].removesuffix("\r")
-    if not first:
-        raise CliError(f"passphrase file {path} has an empty first line", ExitCode.INVALID_INPUT)
-    return first
+    if not first.strip():
+        raise CliError(
+            f"passphrase file {path} has an empty first line (or only whitespace)",
+            ExitCode.INVALID_INPUT,
+        )
+    return _checked(first, f"passphrase file {path}")
 
 
 def _from_environment(name: str) -> str | None:
@@ -69,26 +93,48 @@ def _from_environment(name: str) -> str | None:
         return None
     if not value:
         raise CliError(f"{name} is set but empty", ExitCode.USAGE)
-    return value
+    return _checked(value, name)
 
 
-def _prompt(text: str, *, confirm: bool) -> str:
+def _ask(text: str) -> str:
+    """One hidden answer; Ctrl-C exits 130, end of input is a usage error.
+
+    Without a terminal (piped stdin) the line is read directly: `getpass` would warn
+    (GetPassWarning) and read it anyway.
+    """
     try:
-        value: str = typer.prompt(
-            text,
-            hide_input=True,
-            confirmation_prompt="Repeat for confirmation" if confirm else False,
-            err=True,
-        )
-    except typer.Abort:
+        if sys.stdin is not None and sys.stdin.isatty():
+            return getpass.getpass(f"{text}: ", stream=sys.stderr)
+        return _read_piped_line(text)
+    except KeyboardInterrupt:
+        raise CliError(
+            "interrupted at the passphrase prompt; nothing was changed", ExitCode.INTERRUPTED
+        ) from None
+    except EOFError:
         raise CliError(
             f"no passphrase given: type it at the prompt, set {PASSPHRASE_ENV}, "
             "or use --passphrase-file",
             ExitCode.USAGE,
         ) from None
-    if not value:
-        raise CliError("the passphrase must not be empty", ExitCode.USAGE)
-    return value
+
+
+def _read_piped_line(text: str) -> str:
+    sys.stderr.write(f"{text}: ")
+    sys.stderr.flush()
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    sys.stderr.write("\n")
+    if not line:
+        raise EOFError
+    return line.removesuffix("\n").removesuffix("\r")
+
+
+def _prompt(text: str, *, confirm: bool) -> str:
+    for _ in range(_CONFIRM_ATTEMPTS):
+        value = _checked(_ask(text), "the prompt")
+        if not confirm or _ask("Repeat for confirmation") == value:
+            return value
+        sys.stderr.write("The two entries do not match; try again.\n")
+    raise CliError("the two entries did not match", ExitCode.USAGE)
 
 
 def current_passphrase(passphrase_file: Path | None, *, prompt: str = "Passphrase") -> str:

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zorivest_core.domain.errors import StorageFullError
 from zorivest_infra.cli.errors import CliError, ExitCode
 from zorivest_infra.cli.passphrase import current_passphrase
+from zorivest_infra.disk_space import storage_full
 
 if TYPE_CHECKING:
     from zorivest_infra.journal import Journal
@@ -126,5 +128,21 @@ def open_journal(target: Target, passphrase_file: Path | None) -> Iterator[Journ
         journal = Journal.connect(target.url or "")
     try:
         yield journal
+    except StorageFullError as error:
+        if target.path is None or not _lost_transaction(error):
+            raise
+        # The API's words ("commit() will refuse; call rollback()") mean nothing here.
+        raise storage_full(
+            Path(os.path.abspath(target.path)),
+            "the journal",
+            step="nothing of this command was saved; free some space on that disk and retry",
+        ) from error
     finally:
         journal.close()
+
+
+def _lost_transaction(error: StorageFullError) -> bool:
+    from zorivest_infra.database.errors import TRANSACTION_LOST_NOTE
+
+    message = str(error)
+    return TRANSACTION_LOST_NOTE in message or message.startswith("the journal's storage is full")

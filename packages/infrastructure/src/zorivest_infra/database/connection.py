@@ -40,10 +40,10 @@ from zorivest_core.domain.errors import (
     NotEncryptedError,
     PassphraseChangedError,
     ReadOnlyError,
-    StorageFullError,
     ValidationError,
     ZorivestError,
 )
+from zorivest_infra.core_dumps import disable_core_dumps
 from zorivest_infra.database.descriptors import FileHold
 from zorivest_infra.database.journal_format import (
     JournalFormat,
@@ -51,6 +51,7 @@ from zorivest_infra.database.journal_format import (
     encode_salt,
     format_of_salt,
 )
+from zorivest_infra.disk_space import has_room, storage_full
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -97,10 +98,12 @@ BUSY_TIMEOUT_MS: Final = 10_000
 """How long a connection waits for a lock held by another connection before failing."""
 
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
+_HEX_DIGITS: Final = b"0123456789abcdef"
 
 # Primary SQLite result codes (extended codes carry them in the low byte).
 _SQLITE_CORRUPT: Final = 11
 _SQLITE_FULL: Final = 13
+_SQLITE_IOERR: Final = 10
 _SQLITE_NOTADB: Final = 26
 
 _ENCRYPT_HINT: Final = (
@@ -167,6 +170,7 @@ def derive_key(password: str, salt: bytes) -> bytes:
     """
     if not isinstance(password, str):
         raise TypeError("passphrase must be a str")
+    disable_core_dumps()
     if not password:
         raise ValidationError("passphrase must not be empty", field="passphrase")
     salt = bytes(salt)
@@ -226,6 +230,7 @@ class JournalKey:
                 field="salt",
                 value=len(salt),
             )
+        disable_core_dumps()
         self._key = bytearray(key)
         self._salt = bytes(salt)
 
@@ -263,6 +268,29 @@ class JournalKey:
             raise ValueError("journal key has been wiped")
         hex_text = self._key.hex() + (self._salt.hex() if include_salt else "")
         return f"x'{hex_text}'"
+
+    def literal_buffer(self, include_salt: bool) -> bytearray:
+        """The same literal as `pragma_literal`, in a mutable buffer the caller wipes.
+
+        Built digit by digit, so no immutable copy of the key (a ``str``) is ever made;
+        hand it to ``Connection.set_key``/``reset_key`` and zero it right after.
+
+        Raises:
+            ValueError: The key has been wiped.
+        """
+        if self.wiped:
+            raise ValueError("journal key has been wiped")
+        tail = self._salt if include_salt else b""
+        buffer = bytearray(3 + 2 * (len(self._key) + len(tail)))
+        buffer[0:2] = b"x'"
+        position = 2
+        for source in (self._key, tail):
+            for byte in source:
+                buffer[position] = _HEX_DIGITS[byte >> 4]
+                buffer[position + 1] = _HEX_DIGITS[byte & 0x0F]
+                position += 2
+        buffer[position] = ord("'")
+        return buffer
 
     def derive_subkey(self, label: bytes, length: int = 32) -> bytes:
         """Derive an independent key for another purpose with HKDF-SHA256.
@@ -476,6 +504,8 @@ def _error_code(exc: BaseException) -> int | None:
         return _SQLITE_CORRUPT
     if "database or disk is full" in text:
         return _SQLITE_FULL
+    if "disk I/O error" in text:
+        return _SQLITE_IOERR
     return None
 
 
@@ -505,8 +535,8 @@ def classify_open_error(
     :class:`NotEncryptedError`, a file that cannot be a journal :class:`CorruptJournalError`,
     a plausible encrypted file :class:`InvalidPassphraseError` (with ``keyed=False``, i.e. a
     plain ``sqlite3`` connection, the message says the file is encrypted instead).
-    ``SQLITE_CORRUPT`` gives :class:`CorruptJournalError`, ``SQLITE_FULL``
-    :class:`StorageFullError`.
+    ``SQLITE_CORRUPT`` gives :class:`CorruptJournalError`, ``SQLITE_FULL`` (and an I/O
+    error while the file's disk is nearly full) :class:`StorageFullError`.
 
     Args:
         exc: The driver exception.
@@ -525,8 +555,13 @@ def classify_open_error(
             f"journal {shown} is damaged (database disk image is malformed); "
             "run verify or restore a backup"
         )
-    if code == _SQLITE_FULL:
-        return StorageFullError(f"no space left for {shown}; the write was rolled back")
+    if code == _SQLITE_FULL or (code == _SQLITE_IOERR and not has_room(Path(shown))):
+        # A full disk also shows as an I/O error (the -shm or -wal file cannot grow).
+        return storage_full(
+            Path(os.path.abspath(shown)),
+            "the journal",
+            step="nothing was written; free some space on that disk and retry",
+        )
     return None
 
 
@@ -581,20 +616,20 @@ def _probe_driver(driver: ModuleType) -> None:
 
 
 def _apply_key(conn: CipherConnection, key: JournalKey, *, include_salt: bool) -> None:
-    """Run ``PRAGMA key`` with the hex literal, leaking the literal nowhere.
+    """Key the connection with the raw-key literal, leaking the literal nowhere.
 
-    SQLite's syntax errors quote the offending token (e.g. ``near "x'..'"``), and tracebacks
-    keep frame locals alive, so any failure here is replaced by an error without context and
-    the statement text is dropped before leaving the frame.
+    The literal goes to ``set_key`` (SQLCipher's ``sqlite3_key``, what ``PRAGMA key`` runs)
+    in a mutable buffer that is zeroed right after: no SQL text, no immutable copy. Any
+    failure is replaced by an error without context (tracebacks keep frame locals alive).
     """
-    statement = f'PRAGMA key = "{key.pragma_literal(include_salt)}"'
+    literal = key.literal_buffer(include_salt)
     failed = False
     try:
-        conn.execute(statement)
-    except Exception:  # any driver error: its message may quote key text
+        conn.set_key(literal)  # type: ignore[attr-defined]  # sqlcipher3's extension
+    except Exception:  # any driver error: never let its text or frame carry the key
         failed = True
     finally:
-        del statement
+        literal[:] = bytes(len(literal))
     if failed:
         raise EncryptionUnavailableError("SQLCipher refused the journal key")
 
@@ -874,7 +909,13 @@ def _open_and_verify(
                 raise
             raise error from exc
         # Only now that the key is known to be right may anything write (WAL switch).
-        apply_sqlite_settings(conn, read_only=read_only)
+        try:
+            apply_sqlite_settings(conn, read_only=read_only)
+        except _driver_error(driver) as exc:  # e.g. no room for the log on a full disk
+            settings_error = classify_open_error(exc, path)
+            if settings_error is None:
+                raise
+            raise settings_error from exc
         if create:
             _check_salt_stored(path, key)
     except BaseException:

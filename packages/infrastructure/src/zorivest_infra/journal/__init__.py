@@ -38,7 +38,8 @@ the pool's connection factory).
 Modules, one concern each (import from this package, not from them): `_journal` (the
 `Journal` facade and its state), `errors`, `files` (paths and private files), `driver`
 (the SQLCipher driver and its errors), `wal` (applying a log left by a crash), `copies`
-(backups and snapshots), `rekey` (`change_passphrase`), `plaintext` (`encrypt_plaintext`),
+(backups and snapshots, whole or absent), `partials` (their temporary files and the
+leftovers of crashed copies), `rekey` (`change_passphrase`), `plaintext` (`encrypt_plaintext`),
 `verify` (`VerifyReport` and the checks) and `info` (`JournalInfo`).
 """
 

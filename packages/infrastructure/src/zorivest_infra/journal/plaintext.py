@@ -25,7 +25,6 @@ from zorivest_infra.journal.driver import _SQLITE_HEADER, _driver, _raise_classi
 from zorivest_infra.journal.errors import JournalNotFoundError, NotAJournalDatabaseError
 from zorivest_infra.journal.files import (
     _as_path,
-    _create_private_file,
     _refuse_existing,
     _require_parent,
 )
@@ -50,7 +49,6 @@ def _plaintext_paths(
 def _write_encrypted(src: Path, dest: Path, key: JournalKey) -> None:
     """Export `src` into a new private file, published as `dest` once complete."""
     with _published(dest) as temporary:
-        _create_private_file(temporary)
         _export_plaintext(src, temporary, key)
 
 

@@ -18,10 +18,16 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from sqlalchemy import Engine
 
-from zorivest_core.domain.errors import ConflictError, CorruptJournalError, ZorivestError
+from zorivest_core.domain.errors import (
+    ConflictError,
+    CorruptJournalError,
+    StorageFullError,
+    ZorivestError,
+)
 from zorivest_infra.database.connection import (
     CipherConnection,
     JournalKey,
@@ -29,10 +35,19 @@ from zorivest_infra.database.connection import (
     open_keyed_connection,
     read_journal_salt,
 )
+from zorivest_infra.disk_space import is_out_of_space, require_space, storage_full
 from zorivest_infra.journal.wal import _settle_wal
 from zorivest_infra.secrets import ApiKeyCipher, ApiKeyDecryptionError
 
 _log = logging.getLogger("zorivest_infra.journal")  # one logger for the whole package
+
+_WHAT: Final = "re-encrypting the journal"
+_NOT_CHANGED: Final = (
+    "the passphrase was NOT changed: the old passphrase still opens the journal; free "
+    "some space on that disk and retry"
+)
+# Room for the log's header and the API-key updates beyond the rewritten pages.
+_MARGIN_PAGES: Final = 16
 
 
 class RekeyCommittedError(ConflictError):
@@ -65,18 +80,24 @@ def _rekey(
     try:
         conn.isolation_level = None
         _checkpoint(conn, path)
+        # Every page is rewritten into the log before the commit: about the journal's size.
+        needed = _journal_bytes(conn)
+        require_space(path, needed, _WHAT, step=_NOT_CHANGED)
         conn.execute("BEGIN IMMEDIATE")
         try:
             _reencrypt_api_keys(conn, old, new)
             _run_rekey(conn, path, new)
-            progress.committed = True  # SQLCipher committed the rewrite with the pragma
-            # SQLCipher commits the rewrite itself; this ends the (now empty) transaction.
+            # The rewrite commits with this COMMIT (or already did, with the pragma); only
+            # once it has returned is the new key the journal's key.
             if conn.in_transaction:
                 conn.execute("COMMIT")
-        except BaseException:
+            progress.committed = True
+        except BaseException as error:
             if conn.in_transaction:
                 with contextlib.suppress(Exception):
                     conn.execute("ROLLBACK")
+            if _out_of_space(error, path):
+                raise storage_full(path, _WHAT, needed=needed, step=_NOT_CHANGED) from error
             raise
         try:
             _checkpoint(conn, path)
@@ -96,6 +117,18 @@ def _rekey(
         )
 
 
+def _journal_bytes(conn: CipherConnection) -> int:
+    pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    return (pages + _MARGIN_PAGES) * page_size
+
+
+def _out_of_space(error: BaseException, path: Path) -> bool:
+    if isinstance(error, StorageFullError):
+        return True
+    return not isinstance(error, ZorivestError) and is_out_of_space(error, path)
+
+
 def _checkpoint(conn: CipherConnection, path: Path) -> None:
     row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     if row is not None and row[0]:
@@ -106,21 +139,21 @@ def _checkpoint(conn: CipherConnection, path: Path) -> None:
 
 
 def _run_rekey(conn: CipherConnection, path: Path, new: JournalKey) -> None:
-    """``PRAGMA rekey`` with the new 96-hex literal, leaking the literal nowhere.
+    """SQLCipher's re-key (``PRAGMA rekey``) to the new 96-hex literal, leaking it nowhere.
 
-    A driver error is replaced by one without context (SQLite's messages can quote the
-    statement), and the statement text is dropped before leaving the frame.
+    The literal goes to ``reset_key`` in a mutable buffer zeroed right after; a driver
+    error is replaced by one without context.
     """
-    statement = f'PRAGMA rekey = "{new.pragma_literal(include_salt=True)}"'
+    literal = new.literal_buffer(include_salt=True)
     error: ZorivestError | None = None
     try:
-        conn.execute(statement)
-    except Exception as exc:  # any driver error; its message may quote key text
+        conn.reset_key(literal)  # type: ignore[attr-defined]  # sqlcipher3's extension
+    except Exception as exc:  # any driver error; never let it carry the key
         error = classify_open_error(exc, path) or CorruptJournalError(
             f"SQLCipher could not re-key journal {path}; the old passphrase still opens it"
         )
     finally:
-        del statement
+        literal[:] = bytes(len(literal))
     if error is not None:
         raise error
 

@@ -11,6 +11,7 @@ nothing is ever repaired.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from zorivest_core.domain.errors import (
     CorruptJournalError,
     InvalidPassphraseError,
     SchemaVersionError,
+    StorageFullError,
     ZorivestError,
 )
 from zorivest_infra.database import migrations
@@ -34,6 +36,7 @@ from zorivest_infra.database.connection import (
     open_keyed_connection,
 )
 from zorivest_infra.database.descriptors import FileHold
+from zorivest_infra.disk_space import is_out_of_space, require_space, storage_full
 from zorivest_infra.journal.driver import _driver_error
 from zorivest_infra.journal.files import (
     _create_private_file,
@@ -42,6 +45,10 @@ from zorivest_infra.journal.files import (
 )
 
 _COPY_CHUNK: Final = 1 << 20
+_NOT_CHECKED: Final = (
+    "the cipher check could not run (nothing was found damaged); free some space on that "
+    "disk and run verify again"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +210,9 @@ def _checkpoint_complete(path: Path, key: JournalKey) -> bool:
     try:
         busy, log_frames, checkpointed = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     except _driver_error():
-        return False  # a read-only journal cannot checkpoint: check a copy instead
+        # A read-only journal cannot checkpoint, nor can a full disk grow the main file:
+        # check a copy instead (if it fits).
+        return False
     finally:
         other.close()
     # (0, -1, -1) outside WAL mode: the main file is all there is.
@@ -216,6 +225,19 @@ def _cipher_check_copy(path: Path, key: JournalKey) -> list[tuple[str]]:
     Call it while holding a read transaction on the journal (see `_cipher_check`).
     """
     scratch = path.with_name(f".{path.name}.verify-{os.urandom(6).hex()}")
+    needed = _file_size(path) + _file_size(Path(f"{path}-wal"))
+    require_space(path, needed, "verify's temporary copy of", step=_NOT_CHECKED)
+    try:
+        return _checked_copy(path, key, scratch)
+    except (OSError, StorageFullError) as error:
+        if isinstance(error, OSError) and not is_out_of_space(error, path):
+            raise
+        raise storage_full(
+            path, "verify's temporary copy of", needed=needed, step=_NOT_CHECKED
+        ) from error
+
+
+def _checked_copy(path: Path, key: JournalKey, scratch: Path) -> list[tuple[str]]:
     _create_private_file(scratch)  # 0600; refuses an existing file (which is not ours)
     try:
         _copy_journal_bytes(path, scratch)
@@ -272,3 +294,55 @@ def _foreign_key_check(conn: Any) -> list[str]:
         f"foreign_key_check: {table} row {rowid} references a missing row of {parent}"
         for table, rowid, parent, _fkid in rows
     ]
+
+
+_MAX_LISTED: Final = 8
+
+
+def summarise_problems(problems: list[str]) -> list[str]:
+    """A short list of what is damaged, for people: one line per kind of damage.
+
+    SQLite's own lines (one per broken cell or index entry, often hundreds) are folded
+    into counts with the pages or tables concerned; `VerifyReport.problems` keeps them all.
+    """
+    by_check: dict[str, list[str]] = {}
+    for problem in problems:
+        name, _, detail = problem.partition(": ")
+        by_check.setdefault(name, []).append(detail)
+    lines: list[str] = []
+    for name, details in by_check.items():
+        incomplete = [detail for detail in details if detail.startswith("could not complete")]
+        lines.extend(f"{name}: {detail}" for detail in incomplete[:1])
+        found = [
+            line.strip()
+            for detail in details
+            if detail not in incomplete
+            for line in detail.splitlines()
+            if line.strip() and not line.startswith("***")
+        ]
+        if found:
+            lines.append(_summary_line(name, found))
+    return lines
+
+
+def _summary_line(name: str, details: list[str]) -> str:
+    pages = sorted({int(number) for d in details for number in re.findall(r"[Pp]age (\d+)", d)})
+    where = f" (pages {_listed(pages)})" if pages else ""
+    if name == "cipher_integrity_check":
+        count = len(pages) or len(details)
+        return f"{count} page(s) fail authentication: damaged or altered on disk{where}"
+    if name == "integrity_check":
+        return f"{len(details)} problem(s) in the structure of tables or indexes{where}"
+    if name == "foreign_key_check":
+        tables = sorted({d.split(" row ", 1)[0] for d in details if " row " in d})
+        named = f" (in {', '.join(tables)})" if tables else ""
+        return f"{len(details)} row(s) refer to rows that do not exist{named}"
+    if name == "open":
+        return f"the journal does not open: {details[0]}"
+    more = f" and {len(details) - 1} more" if len(details) > 1 else ""
+    return f"{name}: {details[0]}{more}"
+
+
+def _listed(numbers: list[int]) -> str:
+    shown = ", ".join(str(number) for number in numbers[:_MAX_LISTED])
+    return shown + (f" and {len(numbers) - _MAX_LISTED} more" if len(numbers) > _MAX_LISTED else "")

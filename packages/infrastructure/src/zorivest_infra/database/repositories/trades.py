@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     Dialect,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -569,17 +571,50 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
     def totals(self, account_id: str) -> TradeTotals:
         """Count, total commission and total realized P&L of an account, exact, in SQL.
 
-        An account without trades has zero totals.
+        An account without trades has zero totals. Sums are exact at any size: on SQLite
+        the scaled 64-bit integers are summed in two parts (see `_exact_sum`), because one
+        SUM over them overflows once the total passes 2**63.
         """
-        # SUM carries the column's type, so on SQLite the scaled integers are summed
-        # exactly and converted back; the zero for "no trades" is bound with that type too.
-        statement = select(
-            func.count(),
-            func.coalesce(func.sum(_T.commission), literal(_ZERO, _T.commission.type)),
-            func.coalesce(func.sum(_T.realized_pnl), literal(_ZERO, _T.realized_pnl.type)),
-        ).where(_T.account_id == account_id)
-        row = self._connection().execute(statement).one()
-        return TradeTotals(count=int(row[0]), commission=row[1], realized_pnl=row[2])
+        connection = self._connection()
+        if connection.dialect.name != "sqlite":
+            statement = select(
+                func.count(),
+                func.coalesce(func.sum(_T.commission), literal(_ZERO, _T.commission.type)),
+                func.coalesce(func.sum(_T.realized_pnl), literal(_ZERO, _T.realized_pnl.type)),
+            ).where(_T.account_id == account_id)
+            row = connection.execute(statement).one()
+            return TradeTotals(count=int(row[0]), commission=row[1], realized_pnl=row[2])
+        parts = [*_sum_parts(_T.commission), *_sum_parts(_T.realized_pnl)]
+        row = connection.execute(
+            select(func.count(), *parts).where(_T.account_id == account_id)
+        ).one()
+        return TradeTotals(
+            count=int(row[0]),
+            commission=_exact_sum(row[1], row[2], _T.commission.type),
+            realized_pnl=_exact_sum(row[3], row[4], _T.realized_pnl.type),
+        )
+
+
+# Each scaled integer is v = high * _PART + low (SQLite's / and % truncate toward zero, so
+# this holds for negative values too); with |v| < 10**18 both parts stay below 10**9, and
+# their sums stay within 64 bits for billions of rows.
+_PART: Final = 10**9
+
+
+def _sum_parts(column: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    scaled = type_coerce(column, BigInteger)
+    high = scaled.op("/", return_type=BigInteger)(_PART)
+    low = scaled.op("%", return_type=BigInteger)(_PART)
+    return (
+        func.coalesce(func.sum(high), 0),
+        func.coalesce(func.sum(low), 0),
+    )
+
+
+def _exact_sum(high: int, low: int, column_type: Any) -> Decimal:
+    """The Decimal of ``high * _PART + low`` scaled integers, as the column would return it."""
+    scaled = int(high) * _PART + int(low)
+    return v.canonical(Decimal(scaled).scaleb(-int(column_type.scale)))
 
 
 def _page_query(
