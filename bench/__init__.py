@@ -25,6 +25,9 @@ WORKLOAD_NAMES: tuple[str, ...] = (
     "open_pool",
     "image_save",
     "image_list",
+    "rt_rebuild",
+    "rt_report",
+    "rt_import",
     "flex_import",
     "flex_import_rss",
 )

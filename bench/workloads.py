@@ -45,6 +45,7 @@ from bench.measure import (
     timed,
 )
 from bench.report import Row, format_bytes, format_seconds
+from bench.round_trips import RT_WORKLOADS
 from zorivest_core.domain.entities import Account, ImageAttachment, Trade
 from zorivest_core.domain.enums import AccountType, TradeAction
 from zorivest_infra.database import connection as key_module
@@ -1027,6 +1028,7 @@ WORKLOADS: Final[dict[str, Callable[[Context], list[Row]]]] = {
     "open_pool": run_open_pool,
     "image_save": run_image_save,
     "image_list": run_image_list,
+    **RT_WORKLOADS,
     "flex_import": run_flex_import,
     "flex_import_rss": run_flex_import_rss,
 }

@@ -31,6 +31,9 @@ EXPECTED_ROWS = {
         "list thumbnails of 100 screenshots: bytes returned",
         "list thumbnails of 100 screenshots: bytes read from the file",
     ],
+    "rt_rebuild": ["rebuild round trips of 50,000 executions"],
+    "rt_report": ["report over 50,000 closed round trips"],
+    "rt_import": ["import 10,000 executions into 50,000"],
     "flex_import": ["import a 10,000-execution Flex XML"],
     "flex_import_rss": ["import 10,000 Flex executions, streamed"],
 }

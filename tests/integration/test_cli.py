@@ -294,7 +294,9 @@ def test_a_file_without_a_required_column_imports_nothing(
     )
     result = cli("import", journal, csv_file)
     assert result.exit_code == ExitCode.INVALID_INPUT
-    assert "missing column(s) price" in one_error_line(result)
+    assert "closest is generic: not a generic CSV file: the header lacks price" in one_error_line(
+        result
+    )
     assert stored_trades(journal) == {}
 
 

@@ -78,7 +78,16 @@ def test_standard_input_and_a_forced_format(cli: Cli, journal: Path) -> None:
 def test_formats_are_listed(cli: Cli) -> None:
     result = ok(cli("import", "--formats", passphrase=None))
     names = [line.split()[0] for line in result.stdout.splitlines()]
-    assert names[:4] == ["ibkr-flex", "ibkr-csv", "ofx", "generic"]
+    assert names == [
+        "ibkr-flex",
+        "ibkr-csv",
+        "ofx",
+        "schwab",
+        "fidelity",
+        "tradovate",
+        "degiro",
+        "generic",
+    ]
     assert all(len(line) <= 80 for line in result.stdout.splitlines()), result.stdout
 
 

@@ -175,7 +175,7 @@ def test_upgrading_a_populated_0001_journal_changes_no_row(engine: Engine) -> No
     before = _snapshot(engine)
     assert len(before["trades"]) == 3  # the comparison is not vacuous
 
-    upgrade(engine)
+    upgrade(engine, revision="0002")
 
     assert current_revision(engine) == "0002"
     assert _snapshot(engine) == before
@@ -190,13 +190,13 @@ def test_downgrade_is_lossless_or_refused(engine: Engine) -> None:
     upgrade(engine, revision="0001")
     _populate_0001(engine)
     before = _snapshot(engine)
-    upgrade(engine)
+    upgrade(engine, revision="0002")
 
     downgrade(engine, "0001")  # no trade carries a detail: nothing is lost
     assert current_revision(engine) == "0001"
     assert _snapshot(engine) == before
 
-    upgrade(engine)
+    upgrade(engine, revision="0002")
     with engine.begin() as connection:
         connection.execute(text("UPDATE trades SET asset_class = 'future' WHERE exec_id = 'E3'"))
     with pytest.raises(ConflictError, match="1 trade"):

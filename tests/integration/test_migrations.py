@@ -173,7 +173,7 @@ def _assert_account_and_trade(engine: Engine) -> None:
 
 
 def test_head_is_the_baseline_and_an_empty_database_needs_upgrade(engine: Engine) -> None:
-    assert head_revision() == "0002"
+    assert head_revision() == "0004"
     assert current_revision(engine) is None
     assert needs_upgrade(engine)
     check_compatible(engine)  # empty is compatible

@@ -548,6 +548,7 @@ SPECS: Final[dict[type[Any], dict[str, Spec]]] = {
         "status": choice(RoundTripStatus),
         "holding_period_seconds": integer(0, required=False),
         "id": row_id(),
+        "currency": Spec("currency", required=False),
     },
     ExcursionMetrics: {
         "trade_exec_id": text(TRADE_ID),
@@ -962,7 +963,10 @@ REJECTION_CASES: Final = _rejection_cases()
 
 
 def _short_repr(value: object) -> str:
-    """The start of the value as an error message shows it (long reprs are cut)."""
+    """The start of the value as an error message shows it (long reprs are cut); a finite
+    Decimal as a user writes it (`-100`), never `Decimal('-100')`."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return str(value)[:50]
     return repr(value)[:50]
 
 

@@ -233,3 +233,36 @@ def test_ofx_bank_lines_are_stored_once_by_fitid(session_factory: sessionmaker[S
         ("CHK-0042", "20240305-0008", "card_purchase", "ofx_import"),
         ("CHK-0042", "20240315-0003", "transfer_out", "ofx_import"),
     ]
+
+
+REPEATED_CSV: Final = (
+    b"exec_id,time,instrument,action,quantity,price,account_id\n"
+    b"R1,2024-03-08T09:30:00-05:00,AAPL,BOT,100,189.25,OTHER\n"
+    b"R2,2024-03-08T09:31:00-05:00,AAPL,BOT,10,189.50,OTHER\n"
+    b"R3,2024-03-08T09:32:00-05:00,AAPL,SLD,110,190.00,OTHER\n"
+    b"R1,2024-03-08T09:30:00-05:00,AAPL,BOT,100,189.20,OTHER\n"
+)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 10], ids=["earlier-line-stored", "same-chunk"])
+def test_a_repeated_exec_id_in_one_file_is_reported_and_the_later_line_wins(
+    session_factory: sessionmaker[Session], chunk_size: int
+) -> None:
+    from zorivest_infra.importers.generic import GenericCsvImporter
+
+    with session_factory() as session:
+        add_account(session, "OTHER")
+        session.commit()
+    items = GenericCsvImporter().parse(io.BytesIO(REPEATED_CSV), ImportContext())
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        summary = import_statement(uow, items, format_name="generic", chunk_size=chunk_size)
+        uow.commit()
+
+    assert (summary.items, summary.repeated, summary.conflicts, summary.duplicates) == (4, 1, 0, 0)
+    assert summary.inserted == 3
+    [report] = summary.repeat_reports
+    assert (report.line, report.repeats_line, report.exec_id) == (5, 2, "R1")
+    assert report.changes == (FieldChange("price", "189.25", "189.2"),)
+    # The later line's price is what the journal holds (scaled integers on SQLite).
+    [(price,)] = raw(session_factory, "SELECT price FROM trades WHERE exec_id = 'R1'")
+    assert Decimal(price) in (Decimal("189.2"), Decimal("1892000000000"))

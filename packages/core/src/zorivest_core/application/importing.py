@@ -90,6 +90,14 @@ class ParsedExecution:
         ACCTID); the use case maps it to a journal account.
     broker_realized_pnl: the broker's own realized P&L for this execution, if the file
         carries one (IBKR fifoPnlRealized), for reconciliation.
+    repeats_line: set when the same broker exec id appeared earlier in this file, at that
+        line. Brokers correct last, so this later row is the one to keep; the use case
+        reports "line N repeats line M" rather than "already in the journal".
+    may_repeat: the importer checks this exec id for repeats within the file (ids the
+        file itself gives, which a broker may correct by repeating them); the use case
+        then remembers it, so that a later line can win over an earlier one already
+        stored. False for ids unique by construction (IBKR ibExecID, deterministic ids),
+        which keeps memory constant for those files.
     """
 
     line: int
@@ -98,6 +106,8 @@ class ParsedExecution:
     identifiers: tuple[Identifier, ...] = ()
     broker_account: str | None = None
     broker_realized_pnl: Decimal | None = None
+    repeats_line: int | None = None
+    may_repeat: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -44,6 +45,7 @@ from zorivest_core.domain.enums import (
     ImageOwnerType,
     MistakeCategory,
     PlanStatus,
+    RoundTripStatus,
 )
 
 
@@ -121,6 +123,14 @@ class TradeRepository(Protocol):
     ) -> list[tuple[Trade, TradeReport | None]]: ...
     def search_instruments(self, text: str, *, limit: int = 50) -> list[str]: ...
     def totals(self, account_id: str) -> TradeTotals: ...
+    def iter_in_matching_order(
+        self,
+        *,
+        account_id: str | None = None,
+        instrument: str | None = None,
+        since: dt.datetime | None = None,
+        batch_size: int = 5000,
+    ) -> Iterator[Trade]: ...
 
 
 class ImageRepository(Protocol):
@@ -233,14 +243,79 @@ class McpGuardRepository(Protocol):
     def unlock(self) -> McpGuardState: ...
 
 
+class ReportGrouping(StrEnum):
+    """How `RoundTripRepository.statistics` splits its rows (always also by currency)."""
+
+    ALL = "all"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    INSTRUMENT = "instrument"
+
+
+@dataclass(frozen=True, slots=True)
+class RoundTripFilter:
+    """Which round trips a listing or a report covers (every condition optional).
+
+    since/until: a listing compares them with `opened_at`, a report with `closed_at`
+    (P&L counts when it is realized); `since` is inclusive, `until` exclusive.
+    """
+
+    account_id: str | None = None
+    instrument: str | None = None
+    status: RoundTripStatus | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PnlStatistics:
+    """Exact aggregates over closed round trips of one currency (and one group), from SQL.
+
+    group: the day/week/month (its first day, ISO 8601) or the instrument; None for all.
+    currency: the currency the amounts are in (the executions', else the account's).
+    max_drawdown: the largest fall of cumulative net P&L from a previous peak (the curve
+    starts at 0), in closing order; positive or zero.
+    """
+
+    group: str | None
+    currency: str
+    round_trips: int
+    wins: int
+    losses: int
+    net_pnl: Decimal
+    commission: Decimal
+    total_win: Decimal
+    total_loss: Decimal
+    largest_win: Decimal | None
+    largest_loss: Decimal | None
+    holding_seconds: int
+    max_drawdown: Decimal
+
+
 class RoundTripRepository(Protocol):
     def save(self, round_trip: RoundTrip) -> int: ...
+    def save_many(self, round_trips: Iterable[RoundTrip]) -> int: ...
     def get(self, round_trip_id: int) -> RoundTrip | None: ...
     def update(self, round_trip: RoundTrip) -> None: ...
     def delete(self, round_trip_id: int) -> None: ...
+    def delete_for_pairs(self, pairs: Iterable[tuple[str, str]]) -> int: ...
+    def delete_all(self) -> int: ...
+    def opened_before_and_spanning(
+        self, account_id: str, instrument: str, *, moment: dt.datetime
+    ) -> dt.datetime | None: ...
+    def delete_for_pair_since(
+        self, account_id: str, instrument: str, *, opened_since: dt.datetime
+    ) -> int: ...
     def list_for_account(
         self, account_id: str, *, instrument: str | None = None
     ) -> list[RoundTrip]: ...
+    def iter_matching(
+        self, where: RoundTripFilter = ..., *, batch_size: int = 1000
+    ) -> Iterator[RoundTrip]: ...
+    def statistics(
+        self, where: RoundTripFilter = ..., *, by: ReportGrouping = ReportGrouping.ALL
+    ) -> list[PnlStatistics]: ...
     def count(self) -> int: ...
 
 

@@ -451,11 +451,15 @@ class RoundTrip(_Entity):
     status: RoundTripStatus = RoundTripStatus.OPEN
     holding_period_seconds: int | None = None
     id: int | None = None
+    currency: str | None = None
+    """The executions' currency (None: the account's)."""
 
     def __post_init__(self) -> None:
         self._set("account_id", v.text("account_id", self.account_id, max_length=64))
         self._set("instrument", v.text("instrument", self.instrument, max_length=64))
         self._set("direction", v.choice("direction", self.direction, TradeAction))
+        if self.currency is not None:
+            self._set("currency", v.currency("currency", self.currency))
         self._set(
             "entry_exec_ids", v.text_list("entry_exec_ids", self.entry_exec_ids, non_empty=True)
         )

@@ -45,6 +45,10 @@ E = TypeVar("E", bound=StrEnum)
 
 def show(value: object) -> str:
     """A short, safe rendering of a bad value for an error message."""
+    if isinstance(value, Decimal) and value.is_finite():
+        # As a user writes it (-100), never Python's repr (Decimal('-100')).
+        text = str(value)
+        return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
     try:
         text = repr(value)
     except (ValueError, RecursionError):  # a huge int, a too deeply nested document

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from zorivest_infra.cli import account_commands, commands, export_commands, import_commands
+from zorivest_infra.cli import (
+    account_commands,
+    commands,
+    export_commands,
+    import_commands,
+    profile_commands,
+    roundtrip_commands,
+)
 from zorivest_infra.cli.errors import EXIT_CODE_HELP, STATE
 from zorivest_infra.cli.image_commands import image_app
 from zorivest_infra.cli.trade_commands import trade_app
@@ -71,6 +78,7 @@ account_app.command("list")(commands.account_list)
 account_app.command("edit")(account_commands.account_edit)
 account_app.command("delete")(account_commands.account_delete)
 app.add_typer(account_app, name="account")
+app.add_typer(profile_commands.profile_app, name="profile")
 app.command("import")(import_commands.import_statement_command)
 app.command("trades")(commands.trades)
 app.command("attach")(commands.attach)
@@ -86,3 +94,6 @@ app.command("upgrade")(commands.upgrade)
 app.command("demo")(commands.demo)
 app.command("export")(export_commands.export)
 app.command("import-export")(export_commands.import_export)
+app.command("roundtrips")(roundtrip_commands.roundtrips)
+app.command("report")(roundtrip_commands.report)
+app.command("reconcile")(roundtrip_commands.reconcile)

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from zorivest_core.domain import zones
 from zorivest_core.domain.entities import Account, ImageAttachment
 from zorivest_core.domain.enums import AccountType
 from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
@@ -51,7 +52,6 @@ from zorivest_infra.cli.target import (
     require_existing_journal,
     resolve,
 )
-from zorivest_infra.importers.times import localize
 
 _TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
 _NO_HARD_LINKS: Final = frozenset(
@@ -251,7 +251,7 @@ def _bound(
         day = None
     try:
         if day is None:
-            return csv_import.parse_time(text, zone, field_name=option)
+            return zones.parse_time(text, zone, field_name=option)
         if zone is None:
             raise CliError(
                 f"{option} {text} has no time zone: write {text}T00:00Z or add --tz ZONE",
@@ -266,7 +266,7 @@ def _bound(
         # A date means the whole day: --until 2024-03-31 includes March 31st (the
         # repository's upper bound is exclusive, so it is the next midnight).
         start = dt.datetime.combine(day + dt.timedelta(days=1) if upper else day, dt.time())
-        return localize(start, zone, field_name=option)
+        return zones.localize(start, zone, field_name=option)
     except ValidationError as error:
         raise CliError(str(error), ExitCode.USAGE) from None
 

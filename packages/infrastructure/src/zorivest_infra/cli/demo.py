@@ -34,6 +34,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from zorivest_core.application.ports import ReportGrouping
+from zorivest_core.application.use_cases.report import ReportRow, build_report
+from zorivest_core.application.use_cases.round_trips import rebuild_all
 from zorivest_core.domain.entities import ImageAttachment, Trade, TradeReport
 from zorivest_infra.cli.columns import trade_columns
 from zorivest_infra.cli.demo_charts import chart_png
@@ -51,6 +54,7 @@ JOURNAL_NAME: Final = "journal.zorivest"
 DEMO_PASSPHRASE: Final = "zorivest-demo"  # noqa: S105
 SCREENSHOTS_DIR: Final = "screenshots"
 SAMPLE_CSV_NAME: Final = "sample-import.csv"
+CHART_NAME: Final = "report-chart.png"
 MARKER_NAME: Final = ".zorivest-demo"
 DEFAULT_EXECUTIONS: Final = 20_000
 DEFAULT_SEED: Final = 7
@@ -87,6 +91,9 @@ class DemoResult:
     save_seconds: float = 0.0
     total_seconds: float = 0.0
     created_files: list[str] = field(default_factory=list)
+    round_trips: int = 0
+    report: list[ReportRow] = field(default_factory=list)
+    daily_pnl: list[tuple[dt.date, Decimal]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------
@@ -420,6 +427,7 @@ def run_demo(
     try:
         with journal.unit_of_work() as uow:
             _save(uow, data, shots, _reports(picks), result)
+            result.round_trips = rebuild_all(uow).stored
             uow.commit()
         result.save_seconds = time.perf_counter() - tick
         _read_back(journal.unit_of_work(read_only=True), result)
@@ -467,6 +475,15 @@ def _write_side_files(directory: Path, result: DemoResult, shots: Sequence[Scree
         created.append(f"{SCREENSHOTS_DIR}/{shot.file_name}")
     _write_new_file(directory / SAMPLE_CSV_NAME, sample_csv(result.data.end).encode("utf-8"))
     created.append(SAMPLE_CSV_NAME)
+    if result.report:
+        from zorivest_infra.cli.report_chart import chart_png as report_chart_png
+
+        currency = result.report[0].currency
+        png = report_chart_png(
+            result.daily_pnl, title=f"Demo journal: net P&L by day, {currency}", currency=currency
+        )
+        (directory / CHART_NAME).write_bytes(png)
+        created.append(CHART_NAME)
     _write_marker(directory, created)
     result.created_files = created
 
@@ -523,6 +540,14 @@ def _read_back(uow: UnitOfWork, result: DemoResult) -> None:
         )
         result.reports_read_back = uow.trade_reports.count()
         result.snapshots_read_back = uow.balance_snapshots.count()
+        result.report = build_report(uow)
+        if result.report:
+            currency = result.report[0].currency
+            result.daily_pnl = [
+                (dt.date.fromisoformat(row.group), row.net_pnl)
+                for row in build_report(uow, by=ReportGrouping.DAY)
+                if row.group is not None and row.currency == currency
+            ]
 
 
 # ------------------------------------------------------------------------------------------
@@ -632,7 +657,28 @@ def _print_read_back(console: Console, result: DemoResult) -> None:
         f"Trade reports: {result.reports_read_back}   "
         f"Balance snapshots: {result.snapshots_read_back}"
     )
+    _print_report(console, result)
     console.print(f"  Done in {result.total_seconds:.1f} s.")
+
+
+def _print_report(console: Console, result: DemoResult) -> None:
+    """The trader's report over the round trips the demo's executions make."""
+    for row in result.report:
+        win_rate = "-" if row.win_rate is None else f"{row.win_rate * 100:.1f}%"
+        factor = "-" if row.profit_factor is None else f"{row.profit_factor:.2f}"
+        console.print(
+            f"  Report ({row.currency}): {row.round_trips:,} closed round trips of "
+            f"{result.round_trips:,} matched FIFO"
+        )
+        console.print(
+            "    net P&L ", money(row.net_pnl), f" after {row.commission:,.2f} commission", sep=""
+        )
+        console.print(
+            f"    win rate {win_rate}, profit factor {factor}, max drawdown {row.max_drawdown:,.2f}"
+        )
+    if result.report:
+        chart = result.journal.parent / CHART_NAME
+        console.print(f"  Chart: {escape(str(chart))} (cumulative net P&L, daily bars)")
 
 
 def _print_next_steps(console: Console, result: DemoResult) -> None:
@@ -649,7 +695,12 @@ def _print_next_steps(console: Console, result: DemoResult) -> None:
     ]
     if example is not None:
         lines.append(command_line("images", journal, example))
-    lines += [command_line("info", journal), command_line("verify", journal)]
+    lines += [
+        command_line("report", journal, "--by", "month"),
+        command_line("roundtrips", journal, "--open"),
+        command_line("info", journal),
+        command_line("verify", journal),
+    ]
     lines = [prefix + line for line in lines]
     console.print()
     console.print("[bold]Try next[/bold]")

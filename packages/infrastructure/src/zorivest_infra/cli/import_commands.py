@@ -13,7 +13,8 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from zorivest_core.application.importing import ImportContext
+from zorivest_core.application.importing import ImportContext, Importer
+from zorivest_core.application.use_cases import profiles
 from zorivest_core.application.use_cases.import_statement import (
     CHUNK_SIZE,
     ConflictReport,
@@ -27,6 +28,7 @@ from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, Zone, 
 from zorivest_infra.cli.output import stderr_console, stdout_console
 from zorivest_infra.cli.render import safe
 from zorivest_infra.cli.target import open_journal, resolve
+from zorivest_infra.cli.wording import count_of
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -83,6 +85,15 @@ def import_statement_command(
             show_default=False,
         ),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            metavar="NAME",
+            help="A CSV mapping profile saved with `zorivest profile add`.",
+            show_default=False,
+        ),
+    ] = None,
     delimiter: Annotated[
         str | None,
         typer.Option("--delimiter", metavar="C", help="CSV delimiter, e.g. ';' (else sniffed)."),
@@ -120,13 +131,18 @@ def import_statement_command(
     timezone = csv_import.zone_from_name(zone)
     if delimiter is not None and len(delimiter.encode("unicode_escape")) > 2:
         raise CliError(f"--delimiter must be one character (got {delimiter!r})", ExitCode.USAGE)
+    if profile is not None and format_name is not None:
+        raise CliError("give --profile or --format, not both", ExitCode.USAGE)
     forced = importers.importer_named(format_name) if format_name is not None else None
     with importers.open_statement(file_name) as (stream, shown, head):
+        importer: Importer | None = None
         if forced is not None:
             importer, how = forced, "chosen with --format"
-        else:
+        elif profile is None:
             importer, _ = importers.detect_format(head, source=shown)
             how = "detected from its content"
+        else:
+            how = f"with profile {profile}"
         context = ImportContext(
             account_id=account, zone=timezone, delimiter=delimiter, source_name=shown
         )
@@ -142,6 +158,15 @@ def import_statement_command(
             disable=not console.is_terminal,
         )
         with open_journal(target, passphrase_file) as opened:
+            if profile is not None:
+                from zorivest_infra.importers.generic import GenericCsvImporter
+
+                with opened.unit_of_work(read_only=True) as reading:
+                    saved = profiles.load_profile(reading, profile).profile
+                importer = GenericCsvImporter(saved)
+                account = account or saved.account_id
+            if importer is None:  # pragma: no cover - set above on every path
+                raise CliError("no format chosen", ExitCode.ERROR)
             try:
                 with progress, opened.unit_of_work() as uow:
                     task = progress.add_task("import", total=None)
@@ -159,8 +184,8 @@ def import_statement_command(
                     if strict and (summary.rejected or summary.conflicts):
                         _print_summary(shown, target.shown, how, summary, committed=False)
                         raise CliError(
-                            f"--strict: {summary.rejected} row(s) rejected and "
-                            f"{summary.conflicts} conflict(s); nothing was imported",
+                            f"--strict: {count_of(summary.rejected, 'row')} rejected and "
+                            f"{count_of(summary.conflicts, 'conflict')}; nothing was imported",
                             ExitCode.INVALID_INPUT,
                         )
                     uow.commit()
@@ -188,6 +213,7 @@ def _print_summary(
     ]
     optional = [
         ("replaced", summary.replaced, "stored trades replaced by the file's"),
+        ("repeated", summary.repeated, "exec_id given again later in the file; later wins"),
         ("bank lines", summary.bank_inserted, "new bank transactions"),
         ("bank dups", summary.bank_duplicates, "bank lines already stored"),
         ("fees", summary.fees, "ledger entries beyond the commission"),
@@ -199,7 +225,8 @@ def _print_summary(
         out.print(f"  {label:<11} {count:>10,}{suffix}", highlight=False)
     for account, rows in summary.unknown_accounts.items():
         out.print(
-            f"  account {safe(repr(account))} is not in the journal: {rows:,} row(s) rejected",
+            f"  account {safe(repr(account))} is not in the journal: "
+            f"{count_of(rows, 'row')} rejected",
             markup=False,
             highlight=False,
         )
@@ -209,13 +236,18 @@ def _print_summary(
             out.print(f"  line {row.line}: {safe(row.reason)}", markup=False, highlight=False)
         hidden = summary.rejected - len(summary.rejected_rows)
         if hidden:
-            out.print(f"  ... and {hidden:,} more rejected rows", highlight=False)
+            out.print(f"  ... and {count_of(hidden, 'more rejected row')}", highlight=False)
     _print_reports(
         "Conflicting exec_ids (journal unchanged; --replace takes the file's):",
         summary.conflict_reports,
         summary.conflicts,
     )
     _print_reports("Replaced (old -> new):", summary.replaced_reports, summary.replaced)
+    _print_reports(
+        "Repeated within the file (the later line wins; earlier -> later):",
+        summary.repeat_reports,
+        summary.repeated,
+    )
 
 
 def _print_reports(title: str, reports: list[ConflictReport], total: int) -> None:
@@ -224,7 +256,10 @@ def _print_reports(title: str, reports: list[ConflictReport], total: int) -> Non
     out = stdout_console()
     out.print(title, highlight=False)
     for report in reports:
-        out.print(f"  line {report.line}: {safe(report.exec_id)}", markup=False, highlight=False)
+        where = f"line {report.line}"
+        if report.repeats_line is not None:
+            where += f" repeats line {report.repeats_line}"
+        out.print(f"  {where}: {safe(report.exec_id)}", markup=False, highlight=False)
         for change in report.changes:
             out.print(
                 safe(f"    {change.field}: {change.stored} -> {change.file}"),

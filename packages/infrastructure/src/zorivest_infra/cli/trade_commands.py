@@ -133,9 +133,9 @@ def edit(
                 f"--expiry must be a date YYYY-MM-DD (got {expiry!r})", ExitCode.USAGE
             ) from None
     if time is not None:
-        values["time"] = csv_import.parse_time(
-            time, csv_import.zone_from_name(zone), field_name="--time"
-        )
+        from zorivest_core.domain.zones import parse_time
+
+        values["time"] = parse_time(time, csv_import.zone_from_name(zone), field_name="--time")
     if not values:
         raise CliError(
             "nothing to change: give at least one of --time, --instrument, --action, "

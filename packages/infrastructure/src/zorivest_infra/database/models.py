@@ -59,6 +59,10 @@ class TradeModel(Base):
         # Newest-first listing and keyset paging of one account, with exec_id as tie-break.
         Index("ix_trades_account_id_time", "account_id", "time", "exec_id"),
         Index("ix_trades_instrument_time", "instrument", "time"),
+        # One pair's executions in matching order (round trips); revision 0004.
+        Index(
+            "ix_trades_account_id_instrument_time", "account_id", "instrument", "time", "exec_id"
+        ),
     )
 
     exec_id: Mapped[str] = mapped_column(String(EXEC_ID), primary_key=True)
@@ -296,7 +300,9 @@ class RoundTripModel(Base):
     """Entry and exit executions grouped into complete round trips."""
 
     __tablename__ = "round_trips"
-    __table_args__ = (Index("ix_round_trips_account_id_instrument", "account_id", "instrument"),)
+    __table_args__ = (
+        Index("ix_round_trips_account_id_instrument", "account_id", "instrument", "opened_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(
@@ -315,6 +321,8 @@ class RoundTripModel(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[str | None] = mapped_column(String(10), default="open")
     holding_period_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The executions' currency when they name one (NULL: the account's); revision 0004.
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
 
 
 class ExcursionMetricsModel(Base):

@@ -53,6 +53,10 @@ FORMATS: Final = (
     FormatEntry("ibkr-flex", "zorivest_infra.importers.ibkr_flex", "IbkrFlexImporter"),
     FormatEntry("ibkr-csv", "zorivest_infra.importers.ibkr_csv", "IbkrCsvImporter"),
     FormatEntry("ofx", "zorivest_infra.importers.ofx", "OfxImporter"),
+    FormatEntry("schwab", "zorivest_infra.importers.schwab", "SchwabImporter"),
+    FormatEntry("fidelity", "zorivest_infra.importers.fidelity", "FidelityImporter"),
+    FormatEntry("tradovate", "zorivest_infra.importers.tradovate", "TradovateImporter"),
+    FormatEntry("degiro", "zorivest_infra.importers.degiro", "DegiroImporter"),
     FormatEntry("generic", "zorivest_infra.importers.generic", "GenericCsvImporter"),
 )
 

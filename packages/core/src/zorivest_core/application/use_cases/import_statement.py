@@ -14,7 +14,10 @@ yields and never knows which format it was. It
   every differing field, stored -> file; with `replace=True` the file's version replaces
   the stored one and each change is reported old -> new;
 - refuses an exec_id that is stored (or earlier in the file) under ANOTHER account: that is
-  two brokers' ids colliding, an error naming both rows, never a silent conflict.
+  two brokers' ids colliding, an error naming both rows, never a silent conflict;
+- recomputes the round trips of the (account, instrument) pairs it added to or replaced in,
+  from the earliest time it touched (`round_trips.refresh_round_trips`), in the same unit
+  of work: a re-import that inserts nothing recomputes nothing.
 
 Nothing is committed here: the caller commits the unit of work when it accepts the
 summary. An importer error for the file as a whole (`ValidationError`), an id collision,
@@ -40,6 +43,12 @@ from zorivest_core.application.importing import (
     RowRejection,
 )
 from zorivest_core.application.ports import UnitOfWork
+from zorivest_core.application.use_cases.round_trips import (
+    Pair,
+    earliest_changes,
+    merge_changes,
+    refresh_round_trips,
+)
 from zorivest_core.domain.entities import BankTransaction, IdentifierMapping, LedgerEntry, Trade
 from zorivest_core.domain.errors import ConflictError, NotFoundError
 
@@ -86,6 +95,8 @@ class ConflictReport:
     line: int
     exec_id: str
     changes: tuple[FieldChange, ...]
+    repeats_line: int | None = None
+    """For a repeat within the file: the earlier line (changes then read earlier -> later)."""
 
 
 @dataclass(slots=True)
@@ -93,8 +104,10 @@ class ImportSummary:
     """What an import did. Lists are capped at `MAX_LISTED`; counts are exact.
 
     `conflicts` counts rows left as stored; `replaced` rows whose stored version the file
-    replaced (only with `replace=True`). `unknown_accounts` maps each account id the file
-    names but the journal lacks to how many rows were rejected for it.
+    replaced (only with `replace=True`); `repeated` rows whose exec_id the same file gives
+    again on a later line, where the later line wins (brokers correct last).
+    `unknown_accounts` maps each account id the file names but the journal lacks to how
+    many rows were rejected for it.
     """
 
     format_name: str
@@ -103,6 +116,7 @@ class ImportSummary:
     duplicates: int = 0
     conflicts: int = 0
     replaced: int = 0
+    repeated: int = 0
     rejected: int = 0
     bank_inserted: int = 0
     bank_duplicates: int = 0
@@ -111,7 +125,10 @@ class ImportSummary:
     rejected_rows: list[RowRejection] = field(default_factory=list)
     conflict_reports: list[ConflictReport] = field(default_factory=list)
     replaced_reports: list[ConflictReport] = field(default_factory=list)
+    repeat_reports: list[ConflictReport] = field(default_factory=list)
     unknown_accounts: dict[str, int] = field(default_factory=dict)
+    round_trips: int = 0
+    """Round trips stored for the pairs the import touched (recomputed from its changes)."""
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected += 1
@@ -210,6 +227,11 @@ class _Import:
         self._executions: list[ParsedExecution] = []
         self._bank_lines: list[BankTransaction] = []
         self._identifiers: dict[tuple[str, str], Identifier] = {}
+        self._touched: dict[Pair, dt.datetime | None] = {}
+        # Repeatable exec ids: where each sits in the pending chunk, and which ones this
+        # import stored (only for ids an importer marks `may_repeat`).
+        self._pending_at: dict[str, int] = {}
+        self._stored_here: set[str] = set()
         self.summary = ImportSummary(format_name=format_name)
 
     # -- items ---------------------------------------------------------------------------
@@ -243,6 +265,10 @@ class _Import:
             item = dataclasses.replace(item, trade=_with_account(item.trade, target))
         for identifier in item.identifiers:
             self._identifiers[(identifier.id_type.value, identifier.value)] = identifier
+        if item.repeats_line is not None and self._supersede(item):
+            return
+        if item.may_repeat:
+            self._pending_at[item.trade.exec_id] = len(self._executions)
         self._executions.append(item)
         if len(self._executions) >= self._chunk_size:
             self._flush_executions()
@@ -271,6 +297,43 @@ class _Import:
                 )
             )
         self.summary.identifiers = len(self._identifiers)
+        self.summary.round_trips = refresh_round_trips(self._uow, self._touched).stored
+
+    def _supersede(self, item: ParsedExecution) -> bool:
+        """Let a later line of the file win over an earlier one with the same exec_id.
+
+        True when handled here: the earlier line was still pending (it is dropped) or was
+        stored by this import (the stored row is updated). Otherwise the earlier line met
+        a row the journal already had, and this line is classified like any other.
+        """
+        trade = item.trade
+        exec_id = trade.exec_id
+        position = self._pending_at.get(exec_id)
+        if position is not None:
+            earlier = self._executions[position].trade
+            self._executions[position] = item
+            self._note_repeat(item, _differences(earlier, trade))
+            return True
+        if exec_id not in self._stored_here:
+            return False
+        stored = self._uow.trades.get(exec_id)
+        if stored is None:  # pragma: no cover - stored by this very import
+            return False
+        changes = _differences(stored, trade)
+        if changes:
+            self._uow.trades.update(trade)
+            merge_changes(self._touched, earliest_changes([stored, trade]))
+            self._replace_fees(item)
+        self._note_repeat(item, changes)
+        return True
+
+    def _note_repeat(self, item: ParsedExecution, changes: tuple[FieldChange, ...]) -> None:
+        summary = self.summary
+        summary.repeated += 1
+        if len(summary.repeat_reports) < MAX_LISTED:
+            summary.repeat_reports.append(
+                ConflictReport(item.line, item.trade.exec_id, changes, item.repeats_line)
+            )
 
     # -- chunks --------------------------------------------------------------------------
 
@@ -287,10 +350,20 @@ class _Import:
         if not chunk:
             return
         self._executions = []
+        self._pending_at = {}
         result = self._uow.trades.save_many([item.trade for item in chunk])
         summary = self.summary
         summary.inserted += len(result.inserted)
         inserted = set(result.inserted)
+        self._stored_here.update(
+            item.trade.exec_id
+            for item in chunk
+            if item.may_repeat and item.trade.exec_id in inserted
+        )
+        merge_changes(
+            self._touched,
+            earliest_changes(item.trade for item in chunk if item.trade.exec_id in inserted),
+        )
         fees_done: set[str] = set()
         for item in chunk:
             exec_id = item.trade.exec_id
@@ -335,13 +408,18 @@ class _Import:
                 summary.conflict_reports.append(report)
             return
         self._uow.trades.update(trade)
-        for entry in self._uow.ledger.list_for_trade(trade.exec_id):
-            if entry.id is not None:
-                self._uow.ledger.delete(entry.id)
-        self._store_fees(item)
+        # Both the stored version's pair and time and the file's are recomputed.
+        merge_changes(self._touched, earliest_changes([stored, trade]))
+        self._replace_fees(item)
         summary.replaced += 1
         if len(summary.replaced_reports) < MAX_LISTED:
             summary.replaced_reports.append(report)
+
+    def _replace_fees(self, item: ParsedExecution) -> None:
+        for entry in self._uow.ledger.list_for_trade(item.trade.exec_id):
+            if entry.id is not None:
+                self._uow.ledger.delete(entry.id)
+        self._store_fees(item)
 
     def _store_fees(self, item: ParsedExecution) -> None:
         for fee in item.fees:

@@ -1,0 +1,42 @@
+"""Option contracts named the one way the journal names them: the OCC symbol.
+
+Brokers write the same contract differently (Schwab `SPY 03/15/2024 500.00 C`, Fidelity
+`-SPY240315C500`). The journal's `instrument` for an option is the 21-character OCC symbol
+(`SPY   240315C00500000`: root padded to 6, YYMMDD, C/P, strike x 1000 in 8 digits), the
+form IBKR uses too, so that one contract is one instrument whichever file it came from;
+underlying, expiry, strike and right are stored beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from zorivest_core.domain.enums import OptionRight
+from zorivest_core.domain.errors import ValidationError
+
+EQUITY_OPTION_MULTIPLIER: Final = Decimal(100)
+"""Standard US equity and ETF options deliver 100 shares per contract."""
+
+_THOUSAND: Final = Decimal(1000)
+
+
+@dataclass(frozen=True, slots=True)
+class OptionContract:
+    underlying: str
+    expiry: dt.date
+    strike: Decimal
+    right: OptionRight
+
+    @property
+    def occ_symbol(self) -> str:
+        """The OCC symbol, e.g. `SPY   240315C00500000`."""
+        scaled = self.strike * _THOUSAND
+        if scaled != scaled.to_integral_value() or not 0 <= scaled < 10**8:
+            raise ValidationError(
+                f"strike {self.strike} cannot be written as an OCC symbol (at most 5 digits "
+                "and 3 decimals)"
+            )
+        return f"{self.underlying:<6}{self.expiry:%y%m%d}{self.right.value}{int(scaled):08d}"
