@@ -4,9 +4,8 @@ Each function takes an open (entered) unit of work, makes its change and commits
 every correction is exactly one transaction: when a rule refuses the change, or anything
 fails, nothing of it is kept. Round trips follow the trades they are built from: the
 (account, instrument) pairs a trade change touches are returned in ``affected``, and the
-round trips of those pairs are to be rebuilt in the same transaction, just before the
-commit (``use_cases.round_trips.refresh_round_trips(uow, affected)``, issue 15, marked
-below where it goes).
+round trips of those pairs are rebuilt in the same transaction, just before the commit
+(``use_cases.round_trips.refresh_round_trips``).
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from zorivest_core.application.ports import UnitOfWork
+from zorivest_core.application.use_cases.round_trips import refresh_round_trips
 from zorivest_core.domain.entities import Account, ImageAttachment, MistakeEntry, Trade, TradeReport
 from zorivest_core.domain.enums import ImageOwnerType, MistakeCategory
 from zorivest_core.domain.errors import ConflictError, NotFoundError, ValidationError
@@ -102,7 +102,7 @@ def edit_trade(uow: UnitOfWork, exec_id: str, values: Mapping[str, object]) -> T
         raise NotFoundError(f"no account {after.account_id!r}")
     uow.trades.update(after)
     affected = {(before.account_id, before.instrument), (after.account_id, after.instrument)}
-    # Round trips: refresh_round_trips(uow, affected) goes here, before the commit.
+    refresh_round_trips(uow, affected)  # round trips follow, in the same transaction
     uow.commit()
     return TradeEdit(exec_id, changes, affected)
 
@@ -148,7 +148,7 @@ def delete_trade(uow: UnitOfWork, exec_id: str) -> TradeDeletion:
     """Delete a trade with its images, report and mistakes, in one commit."""
     deletion = trade_deletion_preview(uow, exec_id)
     uow.trades.delete(exec_id)
-    # Round trips: refresh_round_trips(uow, deletion.affected) goes here, before the commit.
+    refresh_round_trips(uow, deletion.affected)  # round trips follow, same transaction
     uow.commit()
     return deletion
 
