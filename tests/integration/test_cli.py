@@ -233,15 +233,17 @@ def test_import_in_many_chunks_counts_every_row(cli: Cli, journal: Path, tmp_pat
         f"C{n:04d},2024-05-01T10:{n // 60:02d}:{n % 60:02d}Z,SPY,BOT,1,500,ACC1,0,0"
         for n in range(23)
     ]
-    rows.append(rows[3])  # the same execution twice in one file: a duplicate
+    rows.append(rows[3])  # the same execution twice in one file: a repeat, not a duplicate
     result = ok(cli("import", journal, write_csv(tmp_path / "c.csv", rows), "--chunk-size", "5"))
     assert summary_counts(result.stdout) == {
         "rows read": 24,
         "inserted": 23,
-        "duplicates": 1,
+        "duplicates": 0,
         "conflicts": 0,
         "rejected": 0,
     }
+    assert re.search(r"^\s+repeated\s+1\b", result.stdout, re.MULTILINE), result.stdout
+    assert "line 25 repeats line 5: C0003" in result.stdout
 
 
 # ------------------------------------------------------------------------------------------
