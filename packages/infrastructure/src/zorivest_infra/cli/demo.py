@@ -671,7 +671,12 @@ def _print_report(console: Console, result: DemoResult) -> None:
             f"{result.round_trips:,} matched FIFO"
         )
         console.print(
-            "    net P&L ", money(row.net_pnl), f" after {row.commission:,.2f} commission", sep=""
+            "    net P&L ",
+            money(row.net_pnl),
+            " after ",
+            money(row.commission, coloured=False),
+            " commission",
+            sep="",
         )
         console.print(
             f"    win rate {win_rate}, profit factor {factor}, max drawdown {row.max_drawdown:,.2f}"
