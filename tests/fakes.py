@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from zorivest_core.application.ports import (
+    EVERY_ROUND_TRIP,
     AccountRepository,
     AppDefaultRepository,
     BalanceSnapshotRepository,
@@ -143,9 +144,6 @@ class FakeDatabase:
     def next_id(self) -> int:
         self.last_id += 1
         return self.last_id
-
-
-_EVERYTHING = RoundTripFilter()
 
 
 def _missing(kind: str, key: object) -> NotFoundError:
@@ -807,7 +805,7 @@ class FakeRoundTripRepository:
         return self._drop(r.id for r in pair if r.id is not None and r.opened_at >= opened_since)
 
     def iter_matching(
-        self, where: RoundTripFilter = _EVERYTHING, *, batch_size: int = 1000
+        self, where: RoundTripFilter = EVERY_ROUND_TRIP, *, batch_size: int = 1000
     ) -> Iterator[RoundTrip]:
         found = [
             r
@@ -820,7 +818,7 @@ class FakeRoundTripRepository:
         return iter(sorted(found, key=lambda r: (r.opened_at, r.id or 0)))
 
     def statistics(
-        self, where: RoundTripFilter = _EVERYTHING, *, by: ReportGrouping = ReportGrouping.ALL
+        self, where: RoundTripFilter = EVERY_ROUND_TRIP, *, by: ReportGrouping = ReportGrouping.ALL
     ) -> list[PnlStatistics]:
         """The SQL repository's aggregates, computed in memory the same way.
 

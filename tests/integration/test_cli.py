@@ -30,6 +30,7 @@ from zorivest_infra.cli import app
 from zorivest_infra.cli.demo import DEMO_PASSPHRASE, JOURNAL_NAME, MARKER_NAME
 from zorivest_infra.cli.demo_data import generate
 from zorivest_infra.cli.errors import ExitCode
+from zorivest_infra.cli.invocation import command_prefix
 from zorivest_infra.database.repositories.trades import SqlAlchemyTradeRepository
 from zorivest_infra.journal import Journal
 
@@ -146,7 +147,7 @@ def test_round_trip_init_import_trades_attach_thumbnail_verify_backup_passwd(
     assert [item["exec_id"] for item in listed] == ["E4", "E3", "E2", "E1"]  # newest first
     assert set(listed[0]) == {item.name for item in fields(Trade)}
     by_id = {item["exec_id"]: item for item in listed}
-    assert by_id["E1"] == {
+    written = {
         "exec_id": "E1",
         "time": "2024-03-08T14:30:00+00:00",
         "instrument": "AAPL",
@@ -165,6 +166,8 @@ def test_round_trip_init_import_trades_attach_thumbnail_verify_backup_passwd(
         "currency": None,
         "fx_rate": None,
     }
+    # The CSV gave no instrument details: those fields are null.
+    assert by_id["E1"] == {**dict.fromkeys(listed[0], None), **written}
     assert by_id["E3"]["quantity"] == "0.5"
     assert by_id["E3"]["action"] == "BOT"  # BUY is accepted as BOT
     assert by_id["E4"]["realized_pnl"] == "-12.345678"
@@ -230,15 +233,17 @@ def test_import_in_many_chunks_counts_every_row(cli: Cli, journal: Path, tmp_pat
         f"C{n:04d},2024-05-01T10:{n // 60:02d}:{n % 60:02d}Z,SPY,BOT,1,500,ACC1,0,0"
         for n in range(23)
     ]
-    rows.append(rows[3])  # the same execution twice in one file: a duplicate
+    rows.append(rows[3])  # the same execution twice in one file: a repeat, not a duplicate
     result = ok(cli("import", journal, write_csv(tmp_path / "c.csv", rows), "--chunk-size", "5"))
     assert summary_counts(result.stdout) == {
         "rows read": 24,
         "inserted": 23,
-        "duplicates": 1,
+        "duplicates": 0,
         "conflicts": 0,
         "rejected": 0,
     }
+    assert re.search(r"^\s+repeated\s+1\b", result.stdout, re.MULTILINE), result.stdout
+    assert "line 25 repeats line 5: C0003" in result.stdout
 
 
 # ------------------------------------------------------------------------------------------
@@ -756,10 +761,8 @@ def test_demo_summary_matches_the_journal(cli: Cli, tmp_path: Path) -> None:
     assert "zorivest init" in result.stdout
     hints = result.stdout.split("Try next", 1)[1].strip().splitlines()
     assert hints
-    assert all(
-        line.strip().startswith(f"ZORIVEST_PASSPHRASE={DEMO_PASSPHRASE} zorivest ")
-        for line in hints
-    ), hints
+    prefix = f"ZORIVEST_PASSPHRASE={DEMO_PASSPHRASE} {command_prefix()} "
+    assert all(line.strip().startswith(prefix) for line in hints), hints
     assert (directory / "sample-import.csv").exists()
     screenshots = sorted((directory / "screenshots").glob("*.png"))
     assert screenshots
@@ -921,3 +924,30 @@ def test_subprocess_round_trip_with_the_real_kdf(tmp_path: Path) -> None:
     lines = wrong.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("zorivest: error: wrong passphrase")
+
+
+def test_subprocess_demo_hints_run_as_printed(tmp_path: Path) -> None:
+    """The demo's "Try next" lines are shell lines that run as printed (real KDF)."""
+    directory = tmp_path / "demo dir"  # a space: the hints must be quoted
+    environment = {key: value for key, value in os.environ.items() if key != "ZORIVEST_PASSPHRASE"}
+    demo = subprocess.run(
+        [sys.executable, "-m", "zorivest_infra.cli", "demo", str(directory), "--executions", "50"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stderr
+    hints = demo.stdout.split("Try next", 1)[1].strip().splitlines()
+    (info_hint,) = [line.strip() for line in hints if " info " in line]
+    shell = subprocess.run(
+        ["/bin/sh", "-c", info_hint],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+        check=False,
+    )
+    assert shell.returncode == 0, (info_hint, shell.stderr)
+    assert "Schema revision" in shell.stdout

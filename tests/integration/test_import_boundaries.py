@@ -34,12 +34,23 @@ def _imported_after(code: str) -> list[str]:
 
 def test_help_of_the_program_and_of_every_command_imports_no_heavy_library() -> None:
     invocations = [["--help"], *([name, "--help"] for name in COMMANDS)]
-    invocations += [["account", "add", "--help"], ["account", "list", "--help"]]
+    # Every subcommand of every group too (account add, trade edit, image export, ...).
     code = (
+        "from typer import _click as click\n"
+        "from typer.core import TyperGroup\n"
+        "from typer.main import get_command\n"
         "from typer.testing import CliRunner\n"
         "from zorivest_infra.cli import app\n"
+        f"invocations = {invocations!r}\n"
+        "root = get_command(app)\n"
+        "with click.Context(root) as ctx:\n"
+        "    for name in root.list_commands(ctx):\n"
+        "        group = root.get_command(ctx, name)\n"
+        "        if isinstance(group, TyperGroup):\n"
+        "            invocations += [[name, sub, '--help'] for sub in group.list_commands(ctx)]\n"
+        "assert ['account', 'add', '--help'] in invocations\n"
         "runner = CliRunner()\n"
-        f"for args in {invocations!r}:\n"
+        "for args in invocations:\n"
         "    result = runner.invoke(app, args)\n"
         "    assert result.exit_code == 0, (args, result.output)\n"
         "    assert 'Usage: ' in result.output, args\n"

@@ -1,7 +1,8 @@
 """Revision 0004 (round trips kept current) as a real upgrade of a populated journal.
 
 A journal at revision 0002 is filled with raw SQL (the rows of test_migration_0002 plus
-round trips); every table is read with raw SQL before and after the upgrade. Nothing may
+round trips) and brought to 0003 (which turns NULL commissions into 0); every table is
+read with raw SQL before and after the upgrade to 0004. Nothing may
 change but the new, empty round_trips.currency column; the two indexes exist afterwards.
 Runs on SQLite, an encrypted SQLCipher file and PostgreSQL.
 """
@@ -102,10 +103,15 @@ def _indexes(engine: Engine, table: str) -> dict[str, list[str]]:
         }
 
 
-def test_upgrading_a_populated_0002_journal_changes_no_row(engine: Engine) -> None:
+def _populate_0003(engine: Engine) -> None:
     upgrade(engine, revision="0002")
     _populate_0001(engine)
     _add_round_trips(engine)
+    upgrade(engine, revision="0003")
+
+
+def test_upgrading_a_populated_0003_journal_changes_no_row(engine: Engine) -> None:
+    _populate_0003(engine)
     before = _snapshot(engine)
     assert len(before["round_trips"]) == 2  # the comparison is not vacuous
     assert len(before["trades"]) == 3
@@ -131,14 +137,12 @@ def test_upgrading_a_populated_0002_journal_changes_no_row(engine: Engine) -> No
 
 
 def test_downgrade_is_lossless_or_refused(engine: Engine) -> None:
-    upgrade(engine, revision="0002")
-    _populate_0001(engine)
-    _add_round_trips(engine)
+    _populate_0003(engine)
     before = _snapshot(engine)
     upgrade(engine, revision="0004")
 
-    downgrade(engine, "0002")  # no round trip carries a currency: nothing is lost
-    assert current_revision(engine) == "0002"
+    downgrade(engine, "0003")  # no round trip carries a currency: nothing is lost
+    assert current_revision(engine) == "0003"
     assert _snapshot(engine) == before
     assert "ix_trades_account_id_instrument_time" not in _indexes(engine, "trades")
     assert _indexes(engine, "round_trips")["ix_round_trips_account_id_instrument"] == [
@@ -152,5 +156,5 @@ def test_downgrade_is_lossless_or_refused(engine: Engine) -> None:
             text("UPDATE round_trips SET currency = 'EUR' WHERE account_id = 'U123'")
         )
     with pytest.raises(ConflictError, match="1 round trip"):
-        downgrade(engine, "0002")
+        downgrade(engine, "0003")
     assert current_revision(engine) == "0004"

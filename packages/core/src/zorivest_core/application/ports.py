@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Final, Protocol, Self
 
 from zorivest_core.domain.entities import (
     Account,
@@ -269,6 +269,10 @@ class RoundTripFilter:
     until: dt.datetime | None = None
 
 
+EVERY_ROUND_TRIP: Final = RoundTripFilter()
+"""The filter with no condition: the default of `iter_matching` and `statistics`."""
+
+
 @dataclass(frozen=True, slots=True)
 class PnlStatistics:
     """Exact aggregates over closed round trips of one currency (and one group), from SQL.
@@ -312,10 +316,10 @@ class RoundTripRepository(Protocol):
         self, account_id: str, *, instrument: str | None = None
     ) -> list[RoundTrip]: ...
     def iter_matching(
-        self, where: RoundTripFilter = ..., *, batch_size: int = 1000
+        self, where: RoundTripFilter = EVERY_ROUND_TRIP, *, batch_size: int = 1000
     ) -> Iterator[RoundTrip]: ...
     def statistics(
-        self, where: RoundTripFilter = ..., *, by: ReportGrouping = ReportGrouping.ALL
+        self, where: RoundTripFilter = EVERY_ROUND_TRIP, *, by: ReportGrouping = ReportGrouping.ALL
     ) -> list[PnlStatistics]: ...
     def count(self) -> int: ...
 

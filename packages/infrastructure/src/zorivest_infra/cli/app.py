@@ -24,6 +24,8 @@ COMMANDS: Final = {
     "trades": "zorivest_infra.cli.commands:trades",
     "attach": "zorivest_infra.cli.commands:attach",
     "images": "zorivest_infra.cli.commands:images",
+    "image": "zorivest_infra.cli.image_commands:image_app",
+    "trade": "zorivest_infra.cli.trade_commands:trade_app",
     "thumbnail": "zorivest_infra.cli.commands:thumbnail",
     "info": "zorivest_infra.cli.commands:info",
     "verify": "zorivest_infra.cli.commands:verify",
@@ -31,8 +33,11 @@ COMMANDS: Final = {
     "passwd": "zorivest_infra.cli.commands:passwd",
     "upgrade": "zorivest_infra.cli.commands:upgrade",
     "demo": "zorivest_infra.cli.commands:demo",
+    "export": "zorivest_infra.cli.export_commands:export",
+    "import-export": "zorivest_infra.cli.export_commands:import_export",
     "roundtrips": "zorivest_infra.cli.roundtrip_commands:roundtrips",
     "report": "zorivest_infra.cli.roundtrip_commands:report",
+    "reconcile": "zorivest_infra.cli.roundtrip_commands:reconcile",
 }
 """The command table; each module is imported only when its command runs (or for --help)."""
 
@@ -54,7 +59,7 @@ app = typer.Typer(
     epilog=_EPILOG,
     rich_markup_mode=None,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -26,30 +26,27 @@ from zorivest_core.domain.enums import AccountType
 from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
 from zorivest_infra.atomic_files import publish
 from zorivest_infra.cli import csv_import
+from zorivest_infra.cli.columns import account_columns, image_columns, trade_columns
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import (
+    Format,
     JournalOrUrl,
     JournalPath,
     Json,
     PassphraseFile,
     Url,
+    Wide,
     Zone,
     positional,
 )
-from zorivest_infra.cli.output import (
-    entity_to_json,
-    plain,
-    stderr_console,
-    stdout_console,
-    trades_table,
-    write_json_array,
-)
+from zorivest_infra.cli.output import plain, stderr_console, stdout_console
 from zorivest_infra.cli.passphrase import (
     NEW_PASSPHRASE_ENV,
     chosen_passphrase,
     current_passphrase,
     optional_passphrase,
 )
+from zorivest_infra.cli.render import OutputFormat, pick_format, plural, safe, write_listing
 from zorivest_infra.cli.target import (
     Target,
     open_journal,
@@ -62,11 +59,11 @@ _TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
 
 
 def _say(message: str) -> None:
-    typer.echo(message)
+    typer.echo(safe(message))
 
 
 def _warn(message: str) -> None:
-    typer.echo(f"zorivest: warning: {message}", err=True)
+    typer.echo(f"zorivest: warning: {safe(message)}", err=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -202,7 +199,10 @@ def account_add(
 
 @handle_errors
 def account_list(
+    *,
     journal: JournalOrUrl = None,
+    output_format: Format = None,
+    wide: Wide = False,
     as_json: Json = False,
     url: Url = None,
     passphrase_file: PassphraseFile = None,
@@ -218,30 +218,13 @@ def account_list(
     ):
         accounts = uow.accounts.list_all()
         counts = {account.account_id: uow.trades.count(account.account_id) for account in accounts}
-    if as_json:
-        write_json_array(
-            {**entity_to_json(account), "trades": counts[account.account_id]}
-            for account in accounts
-        )
-        return
-    if not accounts:
-        _say(f"No accounts in {target.shown} yet (add one with: zorivest account add).")
-        return
-    table = Table()
-    for column in ("ID", "Name", "Type", "Institution", "Currency", "Tax-advantaged"):
-        table.add_column(column)
-    table.add_column("Trades", justify="right")
-    for account in accounts:
-        table.add_row(
-            Text(account.account_id),
-            Text(account.name),
-            account.account_type.value,
-            Text(account.institution or ""),
-            account.currency,
-            "yes" if account.is_tax_advantaged else "no",
-            f"{counts[account.account_id]:,}",
-        )
-    stdout_console().print(table)
+    write_listing(
+        account_columns(counts),
+        accounts,
+        pick_format(output_format, as_json),
+        wide=wide,
+        empty=f"No accounts in {target.shown} yet (add one with: zorivest account add).",
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -309,6 +292,8 @@ def trades(
     ] = None,
     zone: Zone = None,
     limit: Annotated[int, typer.Option(min=0, help="At most this many; 0 for all.")] = 50,
+    output_format: Format = None,
+    wide: Wide = False,
     as_json: Json = False,
     url: Url = None,
     passphrase_file: PassphraseFile = None,
@@ -316,8 +301,9 @@ def trades(
     """List trades, newest first (all accounts merged unless --account is given).
 
     Times are shown in UTC, or in --tz ZONE, which also applies to --since/--until values
-    written without an offset. --json prints a JSON array of objects keyed by the trade's
-    field names, with decimals as strings and times in ISO 8601 UTC.
+    written without an offset. The table fits the terminal (ids shortened in the middle;
+    --wide shows them in full). --format csv|json|ndjson (--json: a JSON array) gives
+    every field under the trade's field names, decimals as strings, times ISO 8601 UTC.
 
     On a server database: `zorivest trades --url URL ...`
     """
@@ -329,27 +315,23 @@ def trades(
         open_journal(target, passphrase_file) as opened,
         opened.unit_of_work(read_only=True) as uow,
     ):
-        try:
-            found = list_trades(
-                uow, account_id=account, since=lower, until=upper, limit=limit or None
-            )
-        except NotFoundError:
-            raise NotFoundError(f"no account {account!r} in {target.shown}") from None
-        if as_json:
-            write_json_array(entity_to_json(trade) for trade in found)
-            return
-        shown = list(found)
-        total = uow.trades.count(account)
-    scope = f"account {account}" if account is not None else "all accounts"
-    if not shown:
-        _say(f"No trades ({scope}).")
-        return
-    title = (
-        f"{len(shown):,} newest trades ({scope}; {total:,} in all)"
-        if len(shown) > 1
-        else f"The newest trade ({scope}; {total:,} in all)"
-    )
-    stdout_console().print(trades_table(shown, zone=timezone, title=title))
+        if account is not None and not uow.accounts.exists(account):
+            raise NotFoundError(f"no account {account!r} in {target.shown}")
+        chosen = pick_format(output_format, as_json)
+        total = uow.trades.count(account) if chosen is OutputFormat.TABLE else 0
+        scope = f"account {account}" if account is not None else "all accounts"
+        found = list_trades(uow, account_id=account, since=lower, until=upper, limit=limit or None)
+        write_listing(
+            trade_columns(zone=timezone, wide=wide, with_account=account is None),
+            found,
+            chosen,
+            wide=wide,
+            empty=f"No trades ({scope}).",
+            footer=lambda count: [
+                f"{plural(count, 'newest trade')} shown ({scope}; {total:,} in all)",
+                *([f"Local times are {timezone.key}."] if timezone is not None else []),
+            ],
+        )
 
 
 # ------------------------------------------------------------------------------------------
@@ -400,8 +382,11 @@ def attach(
 
 @handle_errors
 def images(
+    *,
     journal: JournalOrUrl = None,
     exec_id: Annotated[str | None, positional("EXEC_ID", "The trade's exec_id.")] = None,
+    output_format: Format = None,
+    wide: Wide = False,
     as_json: Json = False,
     url: Url = None,
     passphrase_file: PassphraseFile = None,
@@ -418,25 +403,14 @@ def images(
         if not uow.trades.exists(trade_id):
             raise NotFoundError(f"no trade with exec_id {trade_id!r}")
         found = uow.images.get_for_trade(trade_id)
-    if as_json:
-        write_json_array(entity_to_json(item, exclude=("data", "thumbnail")) for item in found)
-        return
-    if not found:
-        _say(f"No images attached to trade {trade_id}.")
-        return
-    table = Table(title=Text(f"Images of trade {trade_id}"), title_justify="left")
-    for column in ("ID", "Type", "Size", "Bytes", "Added (UTC)", "Caption"):
-        table.add_column(column, justify="right" if column in {"ID", "Bytes"} else "left")
-    for item in found:
-        table.add_row(
-            str(item.id),
-            Text(item.mime_type or ""),
-            f"{item.width}x{item.height}",
-            f"{item.file_size:,}" if item.file_size is not None else "",
-            f"{item.created_at:%Y-%m-%d %H:%M}" if item.created_at is not None else "",
-            Text(item.caption or ""),
-        )
-    stdout_console().print(table)
+    write_listing(
+        image_columns(),
+        found,
+        pick_format(output_format, as_json),
+        wide=wide,
+        empty=f"No images attached to trade {trade_id}.",
+        footer=lambda count: f"{plural(count, 'image')} of trade {trade_id}",
+    )
 
 
 def _refuse_output(out_path: Path, target: Target, *, force: bool) -> None:

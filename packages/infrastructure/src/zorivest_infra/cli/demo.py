@@ -39,10 +39,13 @@ from zorivest_core.application.use_cases.list_trades import list_trades
 from zorivest_core.application.use_cases.report import ReportRow, build_report
 from zorivest_core.application.use_cases.round_trips import rebuild_all
 from zorivest_core.domain.entities import ImageAttachment, Trade, TradeReport
+from zorivest_infra.cli.columns import trade_columns
 from zorivest_infra.cli.demo_charts import chart_png
 from zorivest_infra.cli.demo_data import DemoData, RoundTrip, generate
 from zorivest_infra.cli.errors import CliError, ExitCode
-from zorivest_infra.cli.output import money, trades_table
+from zorivest_infra.cli.invocation import command_line
+from zorivest_infra.cli.output import money
+from zorivest_infra.cli.render import OutputFormat, write_listing
 
 if TYPE_CHECKING:
     from zorivest_core.application.ports import UnitOfWork
@@ -642,8 +645,13 @@ def _print_read_back(console: Console, result: DemoResult) -> None:
         money(total_pnl),
     )
     console.print(table)
-    console.print(
-        trades_table(result.newest, zone=None, title="Newest trades (all accounts)", compact=True)
+    console.print("[bold]Newest trades (all accounts)[/bold]")
+    # The shared renderer: fits the terminal without cutting a number.
+    write_listing(
+        trade_columns(zone=None, wide=False, with_account=True),
+        result.newest,
+        OutputFormat.TABLE,
+        stream=console.file,
     )
     console.print(
         f"  Images: {result.images_read_back} (with WebP thumbnails)   "
@@ -664,7 +672,12 @@ def _print_report(console: Console, result: DemoResult) -> None:
             f"{result.round_trips:,} matched FIFO"
         )
         console.print(
-            "    net P&L ", money(row.net_pnl), f" after {row.commission:,.2f} commission", sep=""
+            "    net P&L ",
+            money(row.net_pnl),
+            " after ",
+            money(row.commission, coloured=False),
+            " commission",
+            sep="",
         )
         console.print(
             f"    win rate {win_rate}, profit factor {factor}, max drawdown {row.max_drawdown:,.2f}"
@@ -681,17 +694,18 @@ def _print_next_steps(console: Console, result: DemoResult) -> None:
     # ZORIVEST_PASSPHRASE if it is set, or ask for it.
     prefix = f"ZORIVEST_PASSPHRASE={DEMO_PASSPHRASE} " if result.public_passphrase else ""
     example = next(iter(result.attached), None)
+    # Printed so that each runs as is in the user's shell (uv run, quoting; see invocation).
     lines = [
-        f"zorivest trades {journal} --account COINBASE --limit 10",
-        f"zorivest import {journal} {directory / SAMPLE_CSV_NAME}",
+        command_line("trades", journal, "--account", "COINBASE", "--limit", "10"),
+        command_line("import", journal, directory / SAMPLE_CSV_NAME),
     ]
     if example is not None:
-        lines.append(f"zorivest images {journal} {example}")
+        lines.append(command_line("images", journal, example))
     lines += [
-        f"zorivest report {journal} --by month",
-        f"zorivest roundtrips {journal} --open",
-        f"zorivest info {journal}",
-        f"zorivest verify {journal}",
+        command_line("report", journal, "--by", "month"),
+        command_line("roundtrips", journal, "--open"),
+        command_line("info", journal),
+        command_line("verify", journal),
     ]
     lines = [prefix + line for line in lines]
     console.print()

@@ -39,6 +39,7 @@ from zorivest_core.domain.errors import (
     ValidationError,
     ZorivestError,
 )
+from zorivest_infra.cli.render import safe
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -181,7 +182,7 @@ def report(error: BaseException) -> ExitCode:
     code, message = classify(error)
     if debug_enabled():
         traceback.print_exception(error, file=sys.stderr)
-    print(f"zorivest: error: {one_line(message)}", file=sys.stderr)
+    print(f"zorivest: error: {safe(one_line(message))}", file=sys.stderr)
     return code
 
 

@@ -26,6 +26,7 @@ from zorivest_infra.cli import csv_import
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, Zone, positional
 from zorivest_infra.cli.output import stderr_console, stdout_console
+from zorivest_infra.cli.render import safe
 from zorivest_infra.cli.target import open_journal, resolve
 from zorivest_infra.cli.wording import count_of
 
@@ -201,7 +202,7 @@ def _print_summary(
 ) -> None:
     out = stdout_console()
     verb = "Imported" if committed else "Checked (nothing imported)"
-    out.print(f"{verb} {escape(source)} into {escape(shown)}", highlight=False)
+    out.print(f"{verb} {escape(safe(source))} into {escape(safe(shown))}", highlight=False)
     out.print(f"  format      {summary.format_name} ({how})", markup=False, highlight=False)
     lines = [
         ("rows read", summary.items, ""),
@@ -224,14 +225,15 @@ def _print_summary(
         out.print(f"  {label:<11} {count:>10,}{suffix}", highlight=False)
     for account, rows in summary.unknown_accounts.items():
         out.print(
-            f"  account {account!r} is not in the journal: {count_of(rows, 'row')} rejected",
+            f"  account {safe(repr(account))} is not in the journal: "
+            f"{count_of(rows, 'row')} rejected",
             markup=False,
             highlight=False,
         )
     if summary.rejected_rows:
         out.print("Rejected rows:", highlight=False)
         for row in summary.rejected_rows:
-            out.print(f"  line {row.line}: {row.reason}", markup=False, highlight=False)
+            out.print(f"  line {row.line}: {safe(row.reason)}", markup=False, highlight=False)
         hidden = summary.rejected - len(summary.rejected_rows)
         if hidden:
             out.print(f"  ... and {count_of(hidden, 'more rejected row')}", highlight=False)
@@ -257,10 +259,10 @@ def _print_reports(title: str, reports: list[ConflictReport], total: int) -> Non
         where = f"line {report.line}"
         if report.repeats_line is not None:
             where += f" repeats line {report.repeats_line}"
-        out.print(f"  {where}: {report.exec_id}", markup=False, highlight=False)
+        out.print(f"  {where}: {safe(report.exec_id)}", markup=False, highlight=False)
         for change in report.changes:
             out.print(
-                f"    {change.field}: {change.stored} -> {change.file}",
+                safe(f"    {change.field}: {change.stored} -> {change.file}"),
                 markup=False,
                 highlight=False,
             )

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from zorivest_infra.cli.render import OutputFormat
+
 JournalOrUrl = Annotated[
     str | None,
     typer.Argument(
@@ -61,3 +63,18 @@ Zone = Annotated[
 def positional(name: str, help_text: str) -> object:
     """An argument that moves up one place when --url replaces JOURNAL (see target.resolve)."""
     return typer.Argument(metavar=name, help=help_text, show_default=False)
+
+
+Format = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format",
+        help="Output format (default: table). Every format streams.",
+        show_default=False,
+        case_sensitive=False,
+    ),
+]
+Wide = Annotated[
+    bool,
+    typer.Option("--wide", help="Tables: every column, ids in full (wider than the terminal)."),
+]

@@ -38,19 +38,17 @@ def stderr_console() -> Console:
 
 def plain(value: object) -> object:
     """A JSON-ready value: Decimals as plain-notation strings, times ISO 8601, enums as text."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    if isinstance(value, dt.date):  # times, and dates (an option's expiry)
+        return value.isoformat()
     if isinstance(value, Decimal):
         return decimal_text(value)
-    if isinstance(value, dt.date):  # datetimes, and dates (an option's expiry)
-        if isinstance(value, dt.datetime) and value.tzinfo:
-            value = value.astimezone(dt.UTC)
-        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, bytes):
-        return None
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
-    return value
+    return None if isinstance(value, bytes) else value
 
 
 def entity_to_json(entity: object, *, exclude: Iterable[str] = ()) -> dict[str, object]:

@@ -20,7 +20,7 @@ from zorivest_infra.cli.target import open_journal, resolve
 
 profile_app = typer.Typer(
     help="Saved CSV mapping profiles for `zorivest import --profile NAME`.",
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,  # Rich help would import Pygments (see cli/app.py)
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -26,7 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import KeyedColumnElement
 
-from zorivest_core.application.ports import PnlStatistics, ReportGrouping, RoundTripFilter
+from zorivest_core.application.ports import (
+    EVERY_ROUND_TRIP,
+    PnlStatistics,
+    ReportGrouping,
+    RoundTripFilter,
+)
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import RoundTrip
 from zorivest_core.domain.enums import RoundTripStatus
@@ -47,7 +52,6 @@ _R = _TRIPS.c
 _SAVE_CHUNK: Final = 1000
 _PAIRS_PER_DELETE: Final = 200
 _MAX_BATCH: Final = 10_000
-_EVERYTHING: Final = RoundTripFilter()
 
 
 def round_trip_to_row(trip: RoundTrip) -> dict[str, Any]:
@@ -268,7 +272,7 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
             return int(conn.execute(delete(_TRIPS)).rowcount)
 
     def iter_matching(
-        self, where: RoundTripFilter = _EVERYTHING, *, batch_size: int = 1000
+        self, where: RoundTripFilter = EVERY_ROUND_TRIP, *, batch_size: int = 1000
     ) -> Iterator[RoundTrip]:
         """Round trips that match ``where`` (since/until on opened_at), oldest opened first.
 
@@ -300,7 +304,7 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
             after = (rows[-1]["opened_at"], rows[-1]["id"])
 
     def statistics(
-        self, where: RoundTripFilter = _EVERYTHING, *, by: ReportGrouping = ReportGrouping.ALL
+        self, where: RoundTripFilter = EVERY_ROUND_TRIP, *, by: ReportGrouping = ReportGrouping.ALL
     ) -> list[PnlStatistics]:
         """Exact P&L aggregates of CLOSED round trips (since/until on closed_at), in SQL.
 

@@ -1,0 +1,136 @@
+"""``zorivest export`` and ``zorivest import-export``: the journal as open files and back.
+
+The work is done by :mod:`zorivest_infra.exporting`; these commands choose where the files
+go, make the result appear whole or not at all, and say what happened.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
+from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, positional
+from zorivest_infra.cli.passphrase import chosen_passphrase
+from zorivest_infra.cli.render import plural, safe
+from zorivest_infra.cli.target import open_journal, resolve
+
+
+def _say(message: str) -> None:
+    typer.echo(safe(message))
+
+
+def _refuse_non_empty(directory: Path) -> None:
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise CliError(
+            f"{directory} already exists and is not an empty directory; choose a new DIR",
+            ExitCode.ALREADY_EXISTS,
+        )
+
+
+@handle_errors
+def export(
+    *,
+    journal: JournalOrUrl = None,
+    directory: Annotated[
+        str | None, positional("DIR", "A new (or empty) directory for the files.")
+    ] = None,
+    data_format: Annotated[
+        Literal["csv", "json"],
+        typer.Option("--format", help="Tables as CSV, or as JSON Lines (one object a line)."),
+    ] = "csv",
+    url: Url = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Write every table of the journal to DIR as open files (NOT encrypted).
+
+    One file per table (`tables/NAME.csv` or `.jsonl`), screenshots and thumbnails as image
+    files (`images/`), and `manifest.json` listing every file with its SHA-256. Rebuild a
+    journal from it with `zorivest import-export DIR NEW_JOURNAL`.
+    """
+    from zorivest_infra.exporting import export_journal
+
+    target, (name,) = resolve(journal, url, [directory], ["DIR"])
+    destination = Path(name)
+    _refuse_non_empty(destination)
+    parent = destination.parent if str(destination.parent) else Path()
+    if not parent.is_dir():
+        raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
+    with open_journal(target, passphrase_file) as opened:
+        revision = opened.schema_revision
+        building = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=parent))
+        try:
+            connection = opened.engine.connect()
+            if connection.dialect.name == "postgresql":
+                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection, connection.begin():
+                summary = export_journal(connection, building, data_format, revision=revision)
+            if destination.exists():
+                destination.rmdir()  # empty, checked above
+            building.rename(destination)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+    rows = sum(summary.rows.values())
+    _say(
+        f"Exported {plural(len(summary.rows), 'table')} ({plural(rows, 'row')}) and "
+        f"{plural(summary.files, 'file')} to {destination}."
+    )
+    _say("These files are NOT encrypted: keep them private, delete them when done.")
+
+
+@handle_errors
+def import_export(
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="A directory written by `zorivest export`.")
+    ],
+    journal: Annotated[
+        Path, typer.Argument(metavar="NEW_JOURNAL", help="The new encrypted journal.")
+    ],
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Rebuild a new encrypted journal from an export (ids and times kept as exported).
+
+    Every file's SHA-256 is checked against the manifest first. The new journal appears
+    whole or not at all; an existing file is never overwritten. Asks for the new journal's
+    passphrase twice (or takes --passphrase-file / ZORIVEST_PASSPHRASE).
+    """
+    from zorivest_infra.exporting import read_manifest, rebuild_journal
+    from zorivest_infra.journal import Journal
+
+    if not directory.is_dir():
+        raise CliError(f"no export directory at {directory}", ExitCode.NOT_FOUND)
+    if journal.exists() or journal.is_symlink():
+        raise CliError(
+            f"{journal} already exists; import-export never overwrites", ExitCode.ALREADY_EXISTS
+        )
+    parent = journal.parent if str(journal.parent) else Path()
+    if not parent.is_dir():
+        raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
+    read_manifest(directory)  # refuse a damaged export before asking for anything
+    passphrase = chosen_passphrase(passphrase_file)
+    building = parent / f".{journal.name}.partial-{secrets.token_hex(6)}"
+    try:
+        with (
+            Journal.create(building, passphrase) as created,
+            created.engine.begin() as connection,
+        ):
+            summary = rebuild_journal(connection, directory)
+        try:
+            os.link(building, journal)
+        except FileExistsError:
+            raise CliError(
+                f"{journal} already exists; import-export never overwrites", ExitCode.ALREADY_EXISTS
+            ) from None
+    finally:
+        for leftover in (building, Path(f"{building}-wal"), Path(f"{building}-shm")):
+            leftover.unlink(missing_ok=True)
+    rows = sum(summary.rows.values())
+    files = plural(summary.files, "file")
+    _say(f"Rebuilt {journal} from {directory}: {plural(rows, 'row')}, {files}.")
