@@ -68,6 +68,26 @@ def remaining_fields(
     ]
 
 
+def account_column(*, shown: bool) -> Column:
+    """The account id: shown when a listing spans accounts, dropped before the numbers."""
+    return Column(
+        "account_id",
+        "Account",
+        _field("account_id"),
+        _text("account_id"),
+        shorten=True,
+        min_width=7,
+        priority=2,
+        table=shown,
+    )
+
+
+def symbol_column() -> Column:
+    return Column(
+        "instrument", "Symbol", _field("instrument"), _text("instrument"), shorten=True, min_width=6
+    )
+
+
 def trade_columns(*, zone: ZoneInfo | None, wide: bool, with_account: bool) -> list[Column]:
     """Trades: time, account, exec id, instrument, side, quantity, price, commission, P&L."""
 
@@ -78,27 +98,11 @@ def trade_columns(*, zone: ZoneInfo | None, wide: bool, with_account: bool) -> l
     header = "Time (UTC)" if zone is None else "Time (local)"
     table = [
         Column("time", header, _field("time"), time_cell),
-        Column(
-            "account_id",
-            "Account",
-            _field("account_id"),
-            _text("account_id"),
-            shorten=True,
-            min_width=7,
-            priority=2,
-            table=with_account,
-        ),
+        account_column(shown=with_account),
         Column(
             "exec_id", "Exec ID", _field("exec_id"), _text("exec_id"), shorten=True, min_width=11
         ),
-        Column(
-            "instrument",
-            "Symbol",
-            _field("instrument"),
-            _text("instrument"),
-            shorten=True,
-            min_width=6,
-        ),
+        symbol_column(),
         Column(
             "action",
             "Side",
@@ -261,24 +265,8 @@ def roundtrip_columns(
             _field("opened_at"),
             opened_cell,
         ),
-        Column(
-            "account_id",
-            "Account",
-            _field("account_id"),
-            _text("account_id"),
-            shorten=True,
-            min_width=7,
-            priority=2,
-            table=with_account,
-        ),
-        Column(
-            "instrument",
-            "Symbol",
-            _field("instrument"),
-            _text("instrument"),
-            shorten=True,
-            min_width=6,
-        ),
+        account_column(shown=with_account),
+        symbol_column(),
         Column("direction", "Side", _field("direction"), side_cell),
         Column(
             "total_quantity",
