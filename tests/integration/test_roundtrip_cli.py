@@ -235,3 +235,17 @@ def test_roundtrips_list_as_csv_ndjson_and_a_table_that_fits_80_columns(
     assert all(len(line) <= 80 for line in table), table
     assert any("98.666667" in line for line in table)  # every digit, nothing rounded
     assert table[-1].startswith("5 round trips; * open")
+
+
+def test_round_trips_follow_trade_edits_and_deletes(cli: Cli, traded: Path) -> None:
+    # MSFT's last exit D (30 @ 9) corrected to 30 @ 10: the 30 shares bought at 11 now lose
+    # 30 instead of 60, so the round trip's net P&L goes from 157 to 187.
+    ok(cli("trade", "edit", traded, "D", "--price", "10"))
+    trips = json.loads(ok(cli("roundtrips", traded, "--instrument", "MSFT", "--json")).stdout)
+    assert [(trip["realized_pnl"], trip["exit_avg_price"]) for trip in trips] == [("187", "11.6")]
+
+    # Deleting the only TSLA execution leaves no TSLA round trip; the others stay as they were.
+    ok(cli("trade", "delete", traded, "E", "--yes"))
+    listed = json.loads(ok(cli("roundtrips", traded, "--json")).stdout)
+    assert [trip["instrument"] for trip in listed] == ["MSFT", "NVDA", "NVDA", "AMD"]
+    assert stored_trip_count(traded) == 4
