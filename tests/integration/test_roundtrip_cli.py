@@ -214,3 +214,38 @@ def test_report_refuses_to_add_currencies(cli: Cli, traded: Path, tmp_path: Path
     assert euro["net_pnl"] == "8"  # (101 - 100) * 10 - 2
     usd = json.loads(ok(cli("report", traded, "--account", "ACC1", "--json")).stdout)
     assert usd["net_pnl"] == "254.5"
+
+
+def test_roundtrips_list_as_csv_ndjson_and_a_table_that_fits_80_columns(
+    cli: Cli, traded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = list(
+        csv.DictReader(io.StringIO(ok(cli("roundtrips", traded, "--format", "csv")).stdout))
+    )
+    # MSFT, NVDA long, NVDA short (after the flip), AMD, TSLA open: oldest opened first.
+    assert [row["instrument"] for row in rows] == ["MSFT", "NVDA", "NVDA", "AMD", "TSLA"]
+    assert rows[0]["realized_pnl"] == "157"
+    assert json.loads(rows[1]["exit_exec_ids"]) == ["FLIP"]  # lists as JSON, never a repr
+    assert rows[4]["status"] == "open"
+    lines = ok(cli("roundtrips", traded, "--format", "ndjson")).stdout.splitlines()
+    assert [json.loads(line)["direction"] for line in lines] == ["BOT", "BOT", "SLD", "BOT", "SLD"]
+
+    monkeypatch.setenv("COLUMNS", "80")  # a piped table fits COLUMNS when it is set
+    table = ok(cli("roundtrips", traded)).stdout.splitlines()
+    assert all(len(line) <= 80 for line in table), table
+    assert any("98.666667" in line for line in table)  # every digit, nothing rounded
+    assert table[-1].startswith("5 round trips; * open")
+
+
+def test_round_trips_follow_trade_edits_and_deletes(cli: Cli, traded: Path) -> None:
+    # MSFT's last exit D (30 @ 9) corrected to 30 @ 10: the 30 shares bought at 11 now lose
+    # 30 instead of 60, so the round trip's net P&L goes from 157 to 187.
+    ok(cli("trade", "edit", traded, "D", "--price", "10"))
+    trips = json.loads(ok(cli("roundtrips", traded, "--instrument", "MSFT", "--json")).stdout)
+    assert [(trip["realized_pnl"], trip["exit_avg_price"]) for trip in trips] == [("187", "11.6")]
+
+    # Deleting the only TSLA execution leaves no TSLA round trip; the others stay as they were.
+    ok(cli("trade", "delete", traded, "E", "--yes"))
+    listed = json.loads(ok(cli("roundtrips", traded, "--json")).stdout)
+    assert [trip["instrument"] for trip in listed] == ["MSFT", "NVDA", "NVDA", "AMD"]
+    assert stored_trip_count(traded) == 4

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from zorivest_core.domain.entities import Account, ImageAttachment, Trade
+from zorivest_core.domain.entities import Account, ImageAttachment, RoundTrip, Trade
 from zorivest_infra.cli.output import plain, show_time
 from zorivest_infra.cli.render import Cell, Column
 
@@ -68,6 +68,26 @@ def remaining_fields(
     ]
 
 
+def account_column(*, shown: bool) -> Column:
+    """The account id: shown when a listing spans accounts, dropped before the numbers."""
+    return Column(
+        "account_id",
+        "Account",
+        _field("account_id"),
+        _text("account_id"),
+        shorten=True,
+        min_width=7,
+        priority=2,
+        table=shown,
+    )
+
+
+def symbol_column() -> Column:
+    return Column(
+        "instrument", "Symbol", _field("instrument"), _text("instrument"), shorten=True, min_width=6
+    )
+
+
 def trade_columns(*, zone: ZoneInfo | None, wide: bool, with_account: bool) -> list[Column]:
     """Trades: time, account, exec id, instrument, side, quantity, price, commission, P&L."""
 
@@ -78,27 +98,11 @@ def trade_columns(*, zone: ZoneInfo | None, wide: bool, with_account: bool) -> l
     header = "Time (UTC)" if zone is None else "Time (local)"
     table = [
         Column("time", header, _field("time"), time_cell),
-        Column(
-            "account_id",
-            "Account",
-            _field("account_id"),
-            _text("account_id"),
-            shorten=True,
-            min_width=7,
-            priority=2,
-            table=with_account,
-        ),
+        account_column(shown=with_account),
         Column(
             "exec_id", "Exec ID", _field("exec_id"), _text("exec_id"), shorten=True, min_width=11
         ),
-        Column(
-            "instrument",
-            "Symbol",
-            _field("instrument"),
-            _text("instrument"),
-            shorten=True,
-            min_width=6,
-        ),
+        symbol_column(),
         Column(
             "action",
             "Side",
@@ -217,3 +221,94 @@ __all__ = [
     "signed_cell",
     "trade_columns",
 ]
+
+
+def held(seconds: int | None) -> str:
+    """A holding period as a person reads it: 45m 07s, 3h 05m, 4d 2h."""
+    if seconds is None:
+        return ""
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {rest % 60:02d}s"
+
+
+def roundtrip_columns(
+    *, zone: ZoneInfo | None, wide: bool, with_account: bool, keys: tuple[str, ...]
+) -> list[Column]:
+    """Round trips: opened, account, symbol, side (* open), quantity, prices, P&L, held.
+
+    ``keys`` are the fields CSV and JSON carry (the public `roundtrips --json` keys).
+    """
+
+    def opened_cell(trip: RoundTrip) -> str:
+        shown = show_time(trip.opened_at, zone, seconds=wide)
+        return shown if wide else shown[:10]
+
+    def side_cell(trip: RoundTrip) -> Cell:
+        side = "long" if trip.direction.value == "BOT" else "short"
+        return Cell(
+            side if trip.closed_at is not None else f"{side}*", "36" if side == "long" else "35"
+        )
+
+    def optional_price(trip: RoundTrip) -> str:
+        return "" if trip.exit_avg_price is None else grouped(trip.exit_avg_price)
+
+    table = [
+        Column(
+            "opened_at",
+            "Opened" if zone is not None else "Opened UTC",
+            _field("opened_at"),
+            opened_cell,
+        ),
+        account_column(shown=with_account),
+        symbol_column(),
+        Column("direction", "Side", _field("direction"), side_cell),
+        Column(
+            "total_quantity",
+            "Qty",
+            _field("total_quantity"),
+            lambda t: f"{t.total_quantity:,f}",
+            numeric=True,
+        ),
+        Column(
+            "entry_avg_price",
+            "Entry",
+            _field("entry_avg_price"),
+            lambda t: grouped(t.entry_avg_price),
+            numeric=True,
+        ),
+        Column("exit_avg_price", "Exit", _field("exit_avg_price"), optional_price, numeric=True),
+        Column(
+            "realized_pnl",
+            "Net P&L",
+            _field("realized_pnl"),
+            lambda t: signed_cell(t.realized_pnl or Decimal(0)),
+            numeric=True,
+        ),
+        Column(
+            "total_commission",
+            "Commission",
+            _field("total_commission"),
+            lambda t: grouped(t.total_commission),
+            numeric=True,
+            priority=1,
+        ),
+        Column(
+            "holding_period_seconds",
+            "Held",
+            _field("holding_period_seconds"),
+            lambda t: held(t.holding_period_seconds),
+            numeric=True,
+            priority=3,
+        ),
+    ]
+    shown = [column for column in table if column.key in keys]
+    present = {column.key for column in shown}
+    return shown + [
+        Column(key, key, _field(key), _text(key), table=False) for key in keys if key not in present
+    ]

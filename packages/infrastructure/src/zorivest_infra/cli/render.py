@@ -188,6 +188,8 @@ def _write_json(
 def _csv_text(value: object) -> object:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):  # e.g. a round trip's exec ids: JSON, never a Python repr
+        return json.dumps(value, ensure_ascii=False)
     return "" if value is None else value
 
 

@@ -16,7 +16,6 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
-from zoneinfo import ZoneInfo
 
 import typer
 from rich import box
@@ -28,23 +27,31 @@ from zorivest_core.domain import validation as v
 from zorivest_core.domain.enums import RoundTripStatus
 from zorivest_core.domain.errors import NotFoundError
 from zorivest_infra.cli import csv_import
+from zorivest_infra.cli.columns import held, roundtrip_columns
 from zorivest_infra.cli.commands import _bound, _refuse_output, _write_private_file
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
-from zorivest_infra.cli.options import JournalOrUrl, Json, PassphraseFile, Url, Zone, positional
+from zorivest_infra.cli.options import (
+    Format,
+    JournalOrUrl,
+    Json,
+    PassphraseFile,
+    Url,
+    Wide,
+    Zone,
+    positional,
+)
 from zorivest_infra.cli.output import (
-    entity_to_json,
     money,
     plain,
-    show_time,
     stdout_console,
     write_json_array,
 )
+from zorivest_infra.cli.render import OutputFormat, pick_format, plural, write_listing
 from zorivest_infra.cli.target import open_journal, resolve
 
 if TYPE_CHECKING:
     from zorivest_core.application.ports import UnitOfWork
     from zorivest_core.application.use_cases.report import ReportRow
-    from zorivest_core.domain.entities import RoundTrip
 
 REBUILD: Final = "rebuild"
 ROUND_TRIP_KEYS: Final = (
@@ -85,19 +92,6 @@ def _say(message: str) -> None:
     typer.echo(message)
 
 
-def _held(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {rest % 60:02d}s"
-
-
 # ------------------------------------------------------------------------------------------
 # roundtrips / roundtrips rebuild
 # ------------------------------------------------------------------------------------------
@@ -125,14 +119,16 @@ def roundtrips(
     until: Until = None,
     zone: Zone = None,
     as_json: Json = False,
+    output_format: Format = None,
+    wide: Wide = False,
     url: Url = None,
     passphrase_file: PassphraseFile = None,
 ) -> None:
     """List round trips (a position's life from flat to flat), oldest opened first.
 
-    --since/--until select by the time a round trip OPENED. --json prints an array of
-    objects keyed by the round trip's field names (decimals as strings, times ISO 8601 UTC;
-    currency is null when the executions named none: the account's).
+    --since/--until select by the time a round trip OPENED. --json (or --format json,
+    ndjson, csv) gives objects keyed by the round trip's field names (decimals as strings,
+    times ISO 8601 UTC; currency is null when the executions named none: the account's).
     Round trips are recomputed on every import; `zorivest roundtrips rebuild JOURNAL`
     recomputes all of them from the executions.
     """
@@ -162,20 +158,23 @@ def roundtrips(
     ):
         if account is not None and not uow.accounts.exists(account):
             raise NotFoundError(f"no account {account!r} in {target.shown}")
-        found = uow.round_trips.iter_matching(where)
-        if as_json:
-            write_json_array(_trip_json(trip) for trip in found)
-            return
-        trips = list(found)
-    if not trips:
-        _say("No round trips match (import executions, or run `zorivest roundtrips rebuild`).")
-        return
-    stdout_console().print(_trips_table(trips, zone=timezone))
-
-
-def _trip_json(trip: RoundTrip) -> dict[str, object]:
-    values = entity_to_json(trip)
-    return {key: values[key] for key in ROUND_TRIP_KEYS}
+        chosen = pick_format(output_format, as_json)
+        columns = roundtrip_columns(
+            zone=timezone, wide=wide, with_account=account is None, keys=ROUND_TRIP_KEYS
+        )
+        if chosen is not OutputFormat.TABLE:  # machine formats keep the public key order
+            columns.sort(key=lambda column: ROUND_TRIP_KEYS.index(column.key))
+        write_listing(
+            columns,
+            uow.round_trips.iter_matching(where),
+            chosen,
+            wide=wide,
+            empty="No round trips match (import executions, or run `zorivest roundtrips rebuild`).",
+            footer=lambda count: [
+                f"{plural(count, 'round trip')}; * open: net P&L realized so far (FIFO).",
+                *([f"Local times are {timezone.key}."] if timezone is not None else []),
+            ],
+        )
 
 
 def _shown(value: Decimal, *, places: int = 2) -> str:
@@ -184,34 +183,6 @@ def _shown(value: Decimal, *, places: int = 2) -> str:
         places = 6
     rounded = value.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_EVEN)
     return f"{v.canonical(rounded) if places > 2 else rounded:,f}"
-
-
-def _trips_table(trips: Sequence[RoundTrip], *, zone: ZoneInfo | None) -> Table:
-    """Fits 80 columns: amounts are shown rounded (``--json`` has every digit)."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
-    table.add_column("Opened" if zone is not None else "Opened UTC", no_wrap=True)
-    table.add_column("Symbol", overflow="fold", min_width=6)
-    table.add_column("Side", no_wrap=True)
-    table.add_column("Qty", justify="right", no_wrap=True)
-    table.add_column("Entry", justify="right", no_wrap=True)
-    table.add_column("Exit", justify="right", no_wrap=True)
-    table.add_column("Net P&L", justify="right", no_wrap=True)
-    table.add_column("Held", justify="right", no_wrap=True)
-    for trip in trips:
-        side = "long" if trip.direction.value == "BOT" else "short"
-        pnl = trip.realized_pnl or Decimal(0)
-        table.add_row(
-            show_time(trip.opened_at, zone, seconds=False)[:10],
-            Text(trip.instrument),
-            side if trip.closed_at is not None else f"{side}*",
-            _shown(trip.total_quantity, places=4),
-            _shown(trip.entry_avg_price),
-            "" if trip.exit_avg_price is None else _shown(trip.exit_avg_price),
-            Text(_shown(pnl), style="green" if pnl > 0 else "red" if pnl < 0 else ""),
-            _held(trip.holding_period_seconds),
-        )
-    table.caption = "* open: P&L realized so far (FIFO). Rounded for display; --json is exact."
-    return table
 
 
 def _rebuild(journal: str | None, url: str | None, passphrase_file: Path | None) -> None:
@@ -411,7 +382,7 @@ def _print_report(rows: Sequence[ReportRow], *, key: str | None, currency: str, 
             ("Max drawdown (peak to trough)", money(row.max_drawdown, coloured=False)),
             ("Largest win", "-" if row.largest_win is None else money(row.largest_win)),
             ("Largest loss", "-" if row.largest_loss is None else money(row.largest_loss)),
-            ("Average holding time", _held(row.average_holding_seconds) or "-"),
+            ("Average holding time", held(row.average_holding_seconds) or "-"),
         ]
         for label, value in lines:
             table.add_row(label, value)
