@@ -134,7 +134,7 @@ def test_counts_take_the_right_number(cli: Cli, journal: Path, tmp_path: Path) -
     assert "--strict: 1 row rejected and 0 conflicts; nothing was imported" in strict.stderr
     ok(cli("import", journal, csv_file))
     listing = ok(cli("trades", journal)).stdout
-    assert "The newest trade (all accounts; 1 in all)" in listing
+    assert "1 newest trade shown (all accounts; 1 in all)" in listing
 
 
 def test_import_with_a_saved_profile(cli: Cli, journal: Path, tmp_path: Path) -> None:
