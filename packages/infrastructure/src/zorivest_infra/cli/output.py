@@ -13,10 +13,8 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.validation import decimal_text
 
 # Without a terminal, Rich would wrap tables at 80 columns; piped output stays one row a line.
@@ -84,55 +82,7 @@ def money(value: Decimal, *, coloured: bool = True) -> Text:
     return Text(f"{shown:,f}", style=style)
 
 
-def number(value: Decimal) -> str:
-    """Plain notation, all significant digits (quantities and prices are exact)."""
-    return format(value, "f")
-
-
-def price(value: Decimal) -> str:
-    """At least two decimals (189.10, not 189.1), and never a digit rounded away."""
-    shown = value if int(value.as_tuple().exponent) < -2 else value.quantize(_CENT)
-    return format(shown, "f")
-
-
 def show_time(value: dt.datetime, zone: ZoneInfo | None, *, seconds: bool = True) -> str:
     """The time in ``zone`` (UTC by default); the column header names the zone."""
     shown = value.astimezone(zone) if zone is not None else value.astimezone(dt.UTC)
     return shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-
-
-def trades_table(
-    trades: Iterable[Trade],
-    *,
-    zone: ZoneInfo | None,
-    title: str | None,
-    compact: bool = False,
-) -> Table:
-    """A table of trades; ``compact`` leaves out exec_id and commission (fits 80 columns)."""
-    table = Table(title=Text(title) if title is not None else None, title_justify="left")
-    table.add_column(f"Time ({zone.key})" if zone is not None else "Time (UTC)", no_wrap=True)
-    table.add_column("Account", no_wrap=True)
-    if not compact:
-        table.add_column("Exec ID", overflow="fold")
-    table.add_column("Instrument", no_wrap=True)
-    table.add_column("Action")
-    table.add_column("Quantity", justify="right")
-    table.add_column("Price", justify="right")
-    if not compact:
-        table.add_column("Commission", justify="right")
-    table.add_column("Realized P&L", justify="right")
-    for trade in trades:
-        cells: list[str | Text] = [show_time(trade.time, zone, seconds=not compact)]
-        cells.append(Text(trade.account_id))
-        if not compact:
-            cells.append(Text(trade.exec_id))
-        cells.append(Text(trade.instrument))
-        cells.append(
-            Text(trade.action.value, style="cyan" if trade.action.value == "BOT" else "magenta")
-        )
-        cells += [number(trade.quantity), price(trade.price)]
-        if not compact:
-            cells.append(money(trade.commission, coloured=False))
-        cells.append(money(trade.realized_pnl))
-        table.add_row(*cells)
-    return table
