@@ -41,14 +41,17 @@ from zorivest_core.application.importing import (
     ParsedExecution,
     ParsedItem,
 )
-from zorivest_core.domain.entities import Trade
-from zorivest_core.domain.enums import AssetClass, FeeType, OptionRight, TradeAction
+from zorivest_core.domain.enums import FeeType, OptionRight, TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.importers import values
 from zorivest_infra.importers.csv_base import Columns, CsvImporter, account_for
 from zorivest_infra.importers.csv_reading import CsvRecord
 from zorivest_infra.importers.ids import DerivedIds
-from zorivest_infra.importers.options import EQUITY_OPTION_MULTIPLIER, OptionContract
+from zorivest_infra.importers.options import (
+    EQUITY_OPTION_MULTIPLIER,
+    OptionContract,
+    us_listed_trade,
+)
 
 DEFAULT_ZONE: Final = ZoneInfo("America/New_York")
 _OPTION: Final = re.compile(
@@ -153,38 +156,19 @@ class FidelityImporter(CsvImporter[DerivedIds]):
         )
         exec_id = state.next_id(account, [columns.cell(record, name) for name in _ID_COLUMNS])
         contract = option_from_symbol(symbol)
-        if contract is None:
-            trade = Trade(
-                exec_id=exec_id,
-                time=time,
-                instrument=symbol,
-                action=action,
-                quantity=quantity,
-                price=price,
-                account_id=account,
-                commission=commission or Decimal(0),
-                asset_class=AssetClass.STOCK,
-                currency="USD",
-            )
-        else:
-            shares = _SHARES_PER_CONTRACT.search(action_text)
-            trade = Trade(
-                exec_id=exec_id,
-                time=time,
-                instrument=contract.occ_symbol,
-                action=action,
-                quantity=quantity,
-                price=price,
-                account_id=account,
-                commission=commission or Decimal(0),
-                asset_class=AssetClass.OPTION,
-                multiplier=Decimal(shares["shares"]) if shares else EQUITY_OPTION_MULTIPLIER,
-                underlying=contract.underlying,
-                expiry=contract.expiry,
-                strike=contract.strike,
-                option_right=contract.right,
-                currency="USD",
-            )
+        shares = _SHARES_PER_CONTRACT.search(action_text)
+        trade = us_listed_trade(
+            exec_id=exec_id,
+            time=time,
+            symbol=symbol,
+            contract=contract,
+            action=action,
+            quantity=quantity,
+            price=price,
+            account_id=account,
+            commission=commission or Decimal(0),
+            multiplier=Decimal(shares["shares"]) if shares else EQUITY_OPTION_MULTIPLIER,
+        )
         return ParsedExecution(
             line=record.line, trade=trade, fees=fees, broker_account=broker_account
         )

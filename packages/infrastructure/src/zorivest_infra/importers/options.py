@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from zorivest_core.domain.enums import OptionRight
+from zorivest_core.domain.entities import Trade
+from zorivest_core.domain.enums import AssetClass, OptionRight, TradeAction
 from zorivest_core.domain.errors import ValidationError
 
 EQUITY_OPTION_MULTIPLIER: Final = Decimal(100)
@@ -40,3 +41,37 @@ class OptionContract:
                 "and 3 decimals)"
             )
         return f"{self.underlying:<6}{self.expiry:%y%m%d}{self.right.value}{int(scaled):08d}"
+
+
+def us_listed_trade(
+    *,
+    exec_id: str,
+    time: dt.datetime,
+    symbol: str,
+    contract: OptionContract | None,
+    action: TradeAction,
+    quantity: Decimal,
+    price: Decimal,
+    account_id: str,
+    commission: Decimal,
+    multiplier: Decimal = EQUITY_OPTION_MULTIPLIER,
+) -> Trade:
+    """A US-dollar stock execution, or an option one when the symbol named a contract."""
+    option = contract is not None
+    return Trade(
+        exec_id=exec_id,
+        time=time,
+        instrument=contract.occ_symbol if contract is not None else symbol,
+        action=action,
+        quantity=quantity,
+        price=price,
+        account_id=account_id,
+        commission=commission,
+        asset_class=AssetClass.OPTION if option else AssetClass.STOCK,
+        multiplier=multiplier if option else None,
+        underlying=contract.underlying if contract is not None else None,
+        expiry=contract.expiry if contract is not None else None,
+        strike=contract.strike if contract is not None else None,
+        option_right=contract.right if contract is not None else None,
+        currency="USD",
+    )

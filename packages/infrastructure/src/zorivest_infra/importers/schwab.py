@@ -34,14 +34,13 @@ from typing import ClassVar, Final
 from zoneinfo import ZoneInfo
 
 from zorivest_core.application.importing import ImportContext, ParsedExecution, ParsedItem
-from zorivest_core.domain.entities import Trade
-from zorivest_core.domain.enums import AssetClass, OptionRight, TradeAction
+from zorivest_core.domain.enums import OptionRight, TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.importers import values
 from zorivest_infra.importers.csv_base import Columns, CsvImporter, account_for
 from zorivest_infra.importers.csv_reading import CsvRecord
 from zorivest_infra.importers.ids import DerivedIds
-from zorivest_infra.importers.options import EQUITY_OPTION_MULTIPLIER, OptionContract
+from zorivest_infra.importers.options import OptionContract, us_listed_trade
 
 DEFAULT_ZONE: Final = ZoneInfo("America/New_York")
 _ACTIONS: Final = {
@@ -130,35 +129,15 @@ class SchwabImporter(CsvImporter[DerivedIds]):
             for name in ("Date", "Action", "Symbol", "Quantity", "Price", "Fees & Comm", "Amount")
         ]
         exec_id = state.next_id(account, content)
-        if contract is None:
-            trade = Trade(
-                exec_id=exec_id,
-                time=time,
-                instrument=symbol,
-                action=action,
-                quantity=quantity,
-                price=price,
-                account_id=account,
-                commission=fees or Decimal(0),
-                asset_class=AssetClass.STOCK,
-                currency="USD",
-            )
-        else:
-            trade = Trade(
-                exec_id=exec_id,
-                time=time,
-                instrument=contract.occ_symbol,
-                action=action,
-                quantity=quantity,
-                price=price,
-                account_id=account,
-                commission=fees or Decimal(0),
-                asset_class=AssetClass.OPTION,
-                multiplier=EQUITY_OPTION_MULTIPLIER,
-                underlying=contract.underlying,
-                expiry=contract.expiry,
-                strike=contract.strike,
-                option_right=contract.right,
-                currency="USD",
-            )
+        trade = us_listed_trade(
+            exec_id=exec_id,
+            time=time,
+            symbol=symbol,
+            contract=contract,
+            action=action,
+            quantity=quantity,
+            price=price,
+            account_id=account,
+            commission=fees or Decimal(0),
+        )
         return ParsedExecution(line=record.line, trade=trade)
