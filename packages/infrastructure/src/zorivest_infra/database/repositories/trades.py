@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, Final
 
@@ -80,26 +80,9 @@ __all__ = [
     "trade_to_row",
 ]
 
-TRADE_COLUMNS: Final = (
-    "exec_id",
-    "time",
-    "instrument",
-    "action",
-    "quantity",
-    "price",
-    "account_id",
-    "commission",
-    "realized_pnl",
-    "asset_class",
-    "multiplier",
-    "underlying",
-    "expiry",
-    "strike",
-    "option_right",
-    "currency",
-    "fx_rate",
-)
-"""The stored columns of a trade, in the order `trade_from_row` reads them."""
+TRADE_COLUMNS: Final = tuple(item.name for item in fields(Trade))
+"""The stored columns of a trade: its fields, in declaration order (each column is named
+after its field), so a row of them restores the entity field by field."""
 
 REPORT_COLUMNS: Final = (
     "id",
@@ -205,24 +188,26 @@ def trade_from_row(row: Sequence[Any]) -> Trade:
         currency,
         fx_rate,
     ) = row
-    return Trade.restore(
-        exec_id=exec_id,
-        time=time,
-        instrument=instrument,
-        action=_ACTIONS[action],
-        quantity=quantity,
-        price=price,
-        account_id=account_id,
-        commission=_ZERO if commission is None else commission,
-        realized_pnl=_ZERO if pnl is None else pnl,
-        asset_class=None if asset_class is None else _ASSET_CLASSES[asset_class],
-        multiplier=multiplier,
-        underlying=underlying,
-        expiry=expiry,
-        strike=strike,
-        option_right=None if option_right is None else _RIGHTS[option_right],
-        currency=currency,
-        fx_rate=fx_rate,
+    return Trade.restore_fields(
+        (
+            exec_id,
+            time,
+            instrument,
+            _ACTIONS[action],
+            quantity,
+            price,
+            account_id,
+            _ZERO if commission is None else commission,
+            _ZERO if pnl is None else pnl,
+            None if asset_class is None else _ASSET_CLASSES[asset_class],
+            multiplier,
+            underlying,
+            expiry,
+            strike,
+            None if option_right is None else _RIGHTS[option_right],
+            currency,
+            fx_rate,
+        )
     )
 
 
