@@ -81,11 +81,15 @@ class CompiledStatement:
         sql: The SQL text in the driver's parameter style.
         order: For a positional driver, the bind names in placeholder order; else None.
         fixed: Values the statement binds itself (e.g. SQLite's ``OFFSET 0``).
+        bind_converters: For each bind whose type converts values, its conversion to the
+            driver's value (`parameters` leaves values as given: the caller applies these
+            where it binds Python values rather than driver values).
     """
 
     sql: str
     order: tuple[str, ...] | None
     fixed: Mapping[str, Any]
+    bind_converters: Mapping[str, Converter]
 
     @classmethod
     def of(cls, statement: ClauseElement, dialect: Dialect) -> CompiledStatement:
@@ -93,7 +97,12 @@ class CompiledStatement:
         assert isinstance(compiled, SQLCompiler)  # noqa: S101 - a statement, not DDL
         order = tuple(compiled.positiontup or ()) if dialect.positional else None
         fixed = {name: value for name, value in compiled.params.items() if value is not None}
-        return cls(compiled.string, order, fixed)
+        converters = {
+            name: convert
+            for name, bind in compiled.binds.items()
+            if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        return cls(compiled.string, order, fixed, converters)
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | Mapping[str, Any]:
         """The driver's parameters for named values."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from decimal import Context, Decimal
+from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Numeric, Text
@@ -19,8 +19,9 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from zorivest_core.domain.validation import SIGNIFICANT_DIGITS, canonical, decimal_text
 
-_EXACT: Final = Context(prec=28)
-"""Arithmetic context of the decoders, independent of the thread's current context."""
+_EXACT: Final = Context(prec=28, traps=[Inexact, InvalidOperation, DivisionByZero])
+"""Arithmetic context of the decoders, independent of the thread's current context: 28
+digits hold any 64-bit scaled integer, and a rounded result would raise, never pass."""
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -110,19 +111,15 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
-        convert, scale, unit = self.process_result_value, self.scale, 10**self.scale
+        convert, divide, unit = self.process_result_value, _EXACT.divide, Decimal(10) ** self.scale
 
         def from_scaled_integer(value: Any) -> Any:
             if type(value) is not int:  # None, or REAL written behind our back (refused)
                 return None if value is None else convert(value, dialect)
-            # The canonical Decimal (`canonical`) built directly, in C: a whole number is
-            # written out, anything else scaled down with its trailing zeros dropped (an
-            # 18-digit value never reaches the context's 28-digit precision). This runs
-            # for every decimal of every row read.
-            whole, fraction = divmod(value, unit)
-            if not fraction:
-                return Decimal(whole)
-            return Decimal(value).scaleb(-scale, _EXACT).normalize(_EXACT)
+            # The canonical Decimal (`canonical`) in one C call: an exact quotient takes
+            # the exponent closest to the ideal 0 (no trailing zeros, no positive
+            # exponent, never -0). This runs for every decimal of every row read.
+            return divide(value, unit)
 
         return from_scaled_integer
 

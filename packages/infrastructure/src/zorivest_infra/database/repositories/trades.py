@@ -11,7 +11,7 @@ under a savepoint (`_base`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, Final
@@ -47,6 +47,7 @@ from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import Trade, TradeReport
 from zorivest_core.domain.enums import AssetClass, ImageOwnerType, OptionRight, TradeAction
 from zorivest_core.domain.errors import ConflictError
+from zorivest_infra.database.direct_select import DirectSelect
 from zorivest_infra.database.models import (
     AccountModel,
     ExcursionMetricsModel,
@@ -118,7 +119,7 @@ _MISTAKES: Final = table_of(MistakeEntryModel)
 
 _T = _TRADES.c
 _SELECT_TRADE: Final = select(*(_T[name] for name in TRADE_COLUMNS))
-_GET: Final = _SELECT_TRADE.where(_T.exec_id == bindparam("exec_id"))
+_GET: Final = DirectSelect(_SELECT_TRADE.where(_T.exec_id == bindparam("exec_id")))
 _EXISTS: Final = select(exists().where(_T.exec_id == bindparam("exec_id")))
 
 # The same columns without types: what the driver stores, with no conversion on the way in
@@ -199,21 +200,52 @@ def trade_from_row(row: Sequence[Any]) -> Trade:
             account_id,
             _ZERO if commission is None else commission,
             _ZERO if pnl is None else pnl,
-            None if asset_class is None else _ASSET_CLASSES[asset_class],
+            _ASSET_CLASSES[asset_class],
             multiplier,
             underlying,
             expiry,
             strike,
-            None if option_right is None else _RIGHTS[option_right],
+            _RIGHTS[option_right],
             currency,
             fx_rate,
         )
     )
 
 
+def trades_from_columns(count: int, columns: Sequence[Iterable[Any]]) -> list[Trade]:
+    """`trade_from_row` for a whole result given column by column (`DirectSelect.columns`)."""
+    if not count:
+        return []
+    fields_ = list(columns)
+    for name, decode in _FIELD_DECODERS:
+        index = _COLUMN_INDEX[name]
+        fields_[index] = map(decode, fields_[index])
+    return Trade.restore_columns(count, fields_)
+
+
+def _zero_if_null(value: Decimal | None) -> Decimal:
+    return _ZERO if value is None else value
+
+
 _ACTIONS: Final = {action.value: action for action in TradeAction}
-_ASSET_CLASSES: Final = {asset_class.value: asset_class for asset_class in AssetClass}
-_RIGHTS: Final = {right.value: right for right in OptionRight}
+_ASSET_CLASSES: Final[dict[str | None, AssetClass | None]] = {
+    None: None,
+    **{asset_class.value: asset_class for asset_class in AssetClass},
+}
+_RIGHTS: Final[dict[str | None, OptionRight | None]] = {
+    None: None,
+    **{right.value: right for right in OptionRight},
+}
+_COLUMN_INDEX: Final = {name: index for index, name in enumerate(TRADE_COLUMNS)}
+_FIELD_DECODERS: Final[tuple[tuple[str, Callable[[Any], Any]], ...]] = (
+    ("action", _ACTIONS.__getitem__),
+    ("commission", _zero_if_null),
+    ("realized_pnl", _zero_if_null),
+    ("asset_class", _ASSET_CLASSES.__getitem__),
+    ("option_right", _RIGHTS.__getitem__),
+)
+"""Stored values -> entity values for the columns whose column type leaves them stored
+(enum members from their text; a NULL commission or P&L reads as zero)."""
 
 
 def report_from_row(row: Sequence[Any]) -> TradeReport:
@@ -267,7 +299,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
 
     def get(self, exec_id: str) -> Trade | None:
         """The trade with this exec_id, or None."""
-        row = self._connection().execute(_GET, {"exec_id": exec_id}).first()
+        row = _GET.first(self._connection(), {"exec_id": exec_id})
         return None if row is None else trade_from_row(row)
 
     def exists(self, exec_id: str) -> bool:
@@ -443,7 +475,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
         """
         values = self._page_values(account_id, since, until, after, limit)
         page = _PAGES[since is not None, until is not None, after is not None]
-        return [trade_from_row(row) for row in self._connection().execute(page, values)]
+        return trades_from_columns(*page.columns(self._connection(), values))
 
     @staticmethod
     def _page_values(
@@ -545,7 +577,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
         Same order and paging as `list_for_account`.
         """
         values = self._page_values(account_id, None, None, after, limit)
-        page = _PAGES[False, False, after is not None].subquery("page")
+        page = _PAGES[False, False, after is not None].statement.subquery("page")
         width = len(TRADE_COLUMNS)
         statement = (
             select(
@@ -817,7 +849,7 @@ def _build_statements(dialect: Dialect) -> _TradeStatements:
 _statements: Final = PerDialect(_build_statements)
 
 _PAGES: Final = {
-    (since, until, after): _page_statement(since=since, until=until, after=after)
+    (since, until, after): DirectSelect(_page_statement(since=since, until=until, after=after))
     for since in (False, True)
     for until in (False, True)
     for after in (False, True)

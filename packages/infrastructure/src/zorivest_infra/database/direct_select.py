@@ -1,0 +1,139 @@
+"""Hot SELECTs that SQLite runs on the driver's own connection when nobody observes them.
+
+SQLAlchemy's work per executed statement (cache key, execution context, result set-up)
+costs ~23 us on this machine, three times the primary-key lookup it wraps (7 us in
+sqlcipher3; docs/performance.md has the profile). For the few reads a trader's listing or
+a lookup repeats thousands of times, `DirectSelect` skips that work, and only it:
+
+* The statement is an ordinary typed Core `Select`, compiled once per dialect. Bound values
+  are converted by the bind parameters' types and result rows by the selected columns'
+  types: the column types stay the one codec, whichever path runs.
+* The direct path is taken only on SQLite and only while no execute or cursor event
+  listener is registered for the connection (engine, class or connection level). A
+  listener registered at any time sees every statement, because the statement then runs
+  through `Connection.execute` like any other.
+* A driver error on the direct path is never raised from there: the read runs again
+  through SQLAlchemy, which raises it as it raises every error (translated by the
+  engine's `handle_error`, and seen by those listeners). A read is safe to repeat.
+* It runs in the connection's current transaction, which the caller has begun (the
+  repositories' `_connection()` does), so it sees exactly what `Connection.execute` would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Dialect, Select
+
+from zorivest_infra.database.row_codec import CompiledStatement, Converter, PerDialect
+
+__all__ = ["Columns", "DirectSelect", "observed"]
+
+
+def observed(connection: Connection) -> bool:
+    """Whether an execute or cursor event listener would see statements on `connection`."""
+    dispatch = connection.dispatch
+    return bool(
+        dispatch.before_execute
+        or dispatch.after_execute
+        or dispatch.before_cursor_execute
+        or dispatch.after_cursor_execute
+    )
+
+
+Columns = tuple[int, list[Iterable[Any]]]
+"""A result column by column: the number of rows, and one iterable of values per column."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    statement: CompiledStatement
+    binds: Mapping[str, Converter]
+    results: tuple[tuple[int, Converter], ...]
+
+    def decode_row(self, row: Sequence[Any]) -> Sequence[Any]:
+        if not self.results:
+            return row
+        values = list(row)
+        for index, convert in self.results:
+            values[index] = convert(values[index])
+        return values
+
+    def decode_columns(self, rows: list[Any]) -> Columns:
+        if not rows:
+            return 0, []
+        # Mapping each conversion over a whole column runs the loop in C.
+        columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
+        for index, convert in self.results:
+            columns[index] = map(convert, columns[index])
+        return len(rows), columns
+
+
+def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
+    compiled = CompiledStatement.of(statement, dialect)
+    results: list[tuple[int, Converter]] = []
+    for index, column in enumerate(statement.selected_columns):
+        # SQLite reports no column types (description type codes are None), as here.
+        convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if convert is not None:
+            results.append((index, convert))
+    return _Compiled(compiled, compiled.bind_converters, tuple(results))
+
+
+class DirectSelect:
+    """A typed SELECT, run directly on SQLite's driver when nothing observes statements.
+
+    Args:
+        statement: The SELECT. Its values come back as the column types decode them, on
+            every path and backend.
+    """
+
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        build: Callable[[Dialect], _Compiled] = lambda dialect: _compile(statement, dialect)  # noqa: E731
+        self._compiled = PerDialect(build)
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> Sequence[Any] | None:
+        """The first row (for a lookup by key), or None."""
+        found = self._direct(connection, values)
+        if found is not None:
+            rows, compiled = found
+            return compiled.decode_row(rows[0]) if rows else None
+        return connection.execute(self.statement, values).first()
+
+    def columns(self, connection: Connection, values: Mapping[str, Any]) -> Columns:
+        """Every row, column by column (for listings: the cheapest form to build from)."""
+        found = self._direct(connection, values)
+        if found is not None:
+            rows, compiled = found
+            return compiled.decode_columns(rows)
+        typed = connection.execute(self.statement, values).all()
+        return len(typed), list(zip(*typed, strict=True))
+
+    def _direct(
+        self, connection: Connection, values: Mapping[str, Any]
+    ) -> tuple[list[Any], _Compiled] | None:
+        """The driver's rows from the direct path, or None where it does not apply."""
+        dialect = connection.dialect
+        if dialect.name != "sqlite" or observed(connection):
+            return None
+        compiled = self._compiled(dialect)
+        parameters = compiled.statement.parameters(_encoded(values, compiled.binds))
+        driver: Any = connection.connection.driver_connection
+        try:
+            rows: list[Any] = driver.execute(compiled.statement.sql, parameters).fetchall()
+        except dialect.loaded_dbapi.Error:
+            return None  # run again through SQLAlchemy, which raises it like every error
+        return rows, compiled
+
+
+def _encoded(values: Mapping[str, Any], binds: Mapping[str, Converter]) -> Mapping[str, Any]:
+    if not binds:
+        return values
+    return {
+        name: (binds[name](value) if name in binds else value) for name, value in values.items()
+    }

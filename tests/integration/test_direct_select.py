@@ -1,0 +1,186 @@
+"""The trades' hot reads on SQLite's driver (`DirectSelect`): same values, seen when watched.
+
+`get` and the listings skip SQLAlchemy's per-statement work on SQLite while no execute or
+cursor listener is registered. These tests pin what that must never change: the entities
+read (compared with what a listener-watched read returns, and with values written by hand),
+that a registered listener sees every statement, and that errors still come through
+SQLAlchemy's error handling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.orm import Session
+
+from tests.factories import BASE_TIME, make_account, make_trade
+from zorivest_core.domain.entities import Trade
+from zorivest_core.domain.enums import AssetClass, OptionRight, TradeAction
+from zorivest_infra.database.direct_select import observed
+from zorivest_infra.database.engine import create_encrypted_engine
+from zorivest_infra.database.models import Base
+from zorivest_infra.database.repositories import (
+    SqlAlchemyAccountRepository,
+    SqlAlchemyTradeRepository,
+)
+from zorivest_infra.database.seed import seed_defaults
+
+
+@pytest.fixture
+def engine(tmp_path: Path, fast_kdf: None) -> Iterator[Engine]:
+    engine = create_encrypted_engine(tmp_path / "direct.db", "direct-select passphrase")
+    Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        seed_defaults(connection)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+OPTION = make_trade(
+    "OPT1",
+    time=BASE_TIME + dt.timedelta(minutes=5),
+    instrument="AAPL  250117C00190000",
+    action=TradeAction.SLD,
+    quantity=Decimal(2),
+    price=Decimal("3.1"),
+    commission=Decimal("-0.35"),
+    realized_pnl=Decimal("120.5"),
+    asset_class=AssetClass.OPTION,
+    multiplier=Decimal(100),
+    underlying="AAPL",
+    expiry=dt.date(2025, 1, 17),
+    strike=Decimal(190),
+    option_right=OptionRight.CALL,
+    currency="USD",
+    fx_rate=Decimal("1.0000000001"),
+)
+
+
+def _store(engine: Engine) -> None:
+    with Session(engine) as session:
+        SqlAlchemyAccountRepository(session).save(make_account())
+        trades = SqlAlchemyTradeRepository(session)
+        trades.save(make_trade("STK1"))
+        trades.save(OPTION)
+        session.commit()
+    # A P&L left NULL, as rows from before revision 0003 may hold: it reads as zero.
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO trades (exec_id, time, instrument, action, quantity, price, "
+                "account_id, commission, realized_pnl) VALUES ('NUL1', "
+                "'2024-01-02 15:00:00.000000', 'MSFT', 'BOT', 10000000000, 4105000000000, "
+                "'ACC1', 0, NULL)"
+            )
+        )
+
+
+def _read(engine: Engine) -> tuple[list[Trade | None], list[Trade]]:
+    with Session(engine) as session:
+        trades = SqlAlchemyTradeRepository(session)
+        found = [trades.get(exec_id) for exec_id in ("STK1", "OPT1", "NUL1", "nope")]
+        listed = trades.list_for_account("ACC1", limit=10)
+        return found, listed
+
+
+def test_direct_reads_return_the_stored_values(engine: Engine) -> None:
+    _store(engine)
+    (stock, option, nulled, missing), listed = _read(engine)
+    assert stock == make_trade("STK1")
+    assert option == OPTION
+    assert option is not None
+    assert option.fx_rate == Decimal("1.0000000001")
+    assert option.expiry == dt.date(2025, 1, 17)
+    assert option.option_right is OptionRight.CALL
+    assert nulled is not None
+    assert nulled.time == dt.datetime(2024, 1, 2, 15, 0, tzinfo=dt.UTC)
+    assert nulled.time.tzinfo is dt.UTC
+    assert (nulled.quantity, nulled.price, nulled.realized_pnl) == (
+        Decimal(1),
+        Decimal("410.5"),
+        Decimal(0),
+    )
+    assert str(nulled.price) == "410.5"  # canonical: no trailing zeros
+    assert missing is None
+    assert [trade.exec_id for trade in listed] == ["OPT1", "STK1", "NUL1"]
+
+
+def test_a_listener_sees_every_read_and_gets_the_same_entities(engine: Engine) -> None:
+    _store(engine)
+    direct = _read(engine)
+    seen: list[str] = []
+
+    def record(*arguments: Any) -> None:
+        seen.append(arguments[2])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        watched = _read(engine)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert watched == direct
+    selects = [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 5  # four gets and one page
+    assert all("FROM trades" in sql for sql in selects)
+
+
+def test_the_direct_path_does_not_go_through_connection_execute(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store(engine)
+    expected = _read(engine)
+    calls: list[object] = []
+    original = Connection.execute
+
+    def counting(self: Connection, statement: Any, *arguments: Any, **options: Any) -> Any:
+        calls.append(statement)
+        return original(self, statement, *arguments, **options)
+
+    monkeypatch.setattr(Connection, "execute", counting)
+    assert _read(engine) == expected
+    reads = [call for call in calls if "trades" in str(call)]
+    assert reads == []
+
+
+def test_observed_follows_listeners_as_they_come_and_go(engine: Engine) -> None:
+    def record(*_arguments: Any) -> None:
+        return None
+
+    with engine.connect() as connection:
+        assert not observed(connection)
+        event.listen(engine, "after_execute", record)
+        try:
+            assert observed(connection)
+        finally:
+            event.remove(engine, "after_execute", record)
+        assert not observed(connection)
+
+
+def test_an_error_on_the_direct_path_is_raised_through_sqlalchemy(engine: Engine) -> None:
+    _store(engine)
+    handled: list[str] = []
+
+    def note(context: ExceptionContext) -> None:
+        handled.append(str(context.original_exception))
+
+    event.listen(engine, "handle_error", note)  # not an execute event: the path stays direct
+    try:
+        with Session(engine) as session:
+            session.execute(text("DROP TABLE trades"))
+            trades = SqlAlchemyTradeRepository(session)
+            with pytest.raises(Exception, match="no such table: trades") as raised:
+                trades.get("STK1")
+            session.rollback()
+    finally:
+        event.remove(engine, "handle_error", note)
+    assert type(raised.value).__module__.startswith("sqlalchemy")
+    assert handled == ["no such table: trades"]
