@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Dialect, Select
 
 from zorivest_infra.database.row_codec import CompiledStatement, Converter, PerDialect
 
-__all__ = ["Columns", "DirectSelect", "observed"]
+__all__ = ["Columns", "DirectSelect", "driver_rows", "observed"]
 
 
 def observed(connection: Connection) -> bool:
@@ -123,12 +123,30 @@ class DirectSelect:
             return None
         compiled = self._compiled(dialect)
         parameters = compiled.statement.parameters(_encoded(values, compiled.binds))
-        driver: Any = connection.connection.driver_connection
-        try:
-            rows: list[Any] = driver.execute(compiled.statement.sql, parameters).fetchall()
-        except dialect.loaded_dbapi.Error:
-            return None  # run again through SQLAlchemy, which raises it like every error
-        return rows, compiled
+        rows = _driver_fetch(connection, compiled.statement.sql, parameters)
+        return None if rows is None else (rows, compiled)
+
+
+def driver_rows(connection: Connection, sql: str, parameters: Any) -> list[Sequence[Any]]:
+    """The rows of a SELECT already in the driver's SQL and parameter style, as the driver
+    returns them (no conversion): directly on SQLite while nothing observes statements,
+    else through `exec_driver_sql` (seen by listeners, errors raised as SQLAlchemy does)."""
+    if connection.dialect.name == "sqlite" and not observed(connection):
+        rows = _driver_fetch(connection, sql, parameters)
+        if rows is not None:
+            return rows
+    return list(connection.exec_driver_sql(sql, parameters).fetchall())
+
+
+def _driver_fetch(connection: Connection, sql: str, parameters: Any) -> list[Any] | None:
+    """Every row from the driver's own connection; None if the driver raised (the caller
+    runs the read again through SQLAlchemy, which raises it like every error)."""
+    driver: Any = connection.connection.driver_connection
+    try:
+        rows: list[Any] = driver.execute(sql, parameters).fetchall()
+    except connection.dialect.loaded_dbapi.Error:
+        return None
+    return rows
 
 
 def _encoded(values: Mapping[str, Any], binds: Mapping[str, Converter]) -> Mapping[str, Any]:

@@ -101,10 +101,10 @@ class ExactDecimal(TypeDecorator[Decimal]):
         """
         if dialect.name != "sqlite":
             return self.bind_processor(dialect)
-        scale = self.scale
+        multiply, unit = _EXACT.multiply, Decimal(10) ** self.scale
 
         def to_scaled_integer(value: Any) -> Any:
-            return None if value is None else int(value.scaleb(scale))
+            return None if value is None else int(multiply(value, unit))
 
         return to_scaled_integer
 
