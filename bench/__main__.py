@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         arguments.markdown.write_text(render_markdown(rows, machine, title) + "\n")
     missed = [row for row in rows if row.met is False]
     if missed:
-        print(f"\n{len(missed)} target(s) missed: {', '.join(row.workload for row in missed)}")
+        summary = "; ".join(f"{row.workload} ({row.ratio}, target {row.target})" for row in missed)
+        print(f"\n{len(missed)} target(s) missed: {summary}")
     return 1 if arguments.strict and missed else 0
 
 
