@@ -68,3 +68,24 @@ def test_bench_quick_runs_and_prints_every_workload(tmp_path: Path) -> None:
         assert label.startswith(start), (label, start)
     assert "CPU" in completed.stdout
     assert "SQLCipher" in completed.stdout
+
+
+def test_the_read_profile_runs_and_names_every_part() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.profile_reads"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    for part in (
+        "raw get (driver execute + fetchone)",
+        "ours newest 100 (unit of work + list)",
+        "decode + restore 100 entities",
+        "-- 2000 gets: functions by own time",
+        "-- 200 newest-100 listings: functions by own time",
+    ):
+        assert part in completed.stdout
+    assert "restore_columns" in completed.stdout  # the profile lists the functions it saw
