@@ -13,7 +13,7 @@ from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, positional
 from zorivest_infra.cli.output import plain
 from zorivest_infra.cli.render import safe
-from zorivest_infra.cli.target import open_journal, resolve
+from zorivest_infra.cli.target import open_journal, open_unit_of_work, resolve
 
 AccountId = Annotated[str | None, positional("ID", "The account's id.")]
 
@@ -64,7 +64,7 @@ def account_edit(
             "--tax-advantaged/--taxable or --notes",
             ExitCode.USAGE,
         )
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with open_unit_of_work(target, passphrase_file) as uow:
         result = corrections.edit_account(uow, identifier, values)
     if not result.changes:
         typer.echo(safe(f"Account {identifier} already has these values; nothing changed."))

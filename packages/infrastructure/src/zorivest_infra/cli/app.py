@@ -26,7 +26,7 @@ COMMANDS: Final = {
     "images": "zorivest_infra.cli.commands:images",
     "image": "zorivest_infra.cli.image_commands:image_app",
     "trade": "zorivest_infra.cli.trade_commands:trade_app",
-    "thumbnail": "zorivest_infra.cli.commands:thumbnail",
+    "thumbnail": "zorivest_infra.cli.image_commands:thumbnail",
     "info": "zorivest_infra.cli.commands:info",
     "verify": "zorivest_infra.cli.commands:verify",
     "backup": "zorivest_infra.cli.commands:backup",

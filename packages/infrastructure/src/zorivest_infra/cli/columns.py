@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from zorivest_core.domain.entities import Account, ImageAttachment, RoundTrip, Trade
@@ -35,6 +35,32 @@ def _text(name: str) -> Callable[[Any], str]:
     return cell
 
 
+class _Layout(TypedDict, total=False):
+    numeric: bool
+    shorten: bool
+    min_width: int
+    priority: int
+    table: bool
+
+
+def _column(
+    key: str,
+    header: str,
+    cell: Callable[[Any], str | Cell] | None = None,
+    **layout: Unpack[_Layout],
+) -> Column:
+    """The column of field `key`: its plain value for CSV/JSON, `cell` (else its text) in
+    tables."""
+    return Column(key, header, _field(key), cell or _text(key), **layout)
+
+
+def _amount(key: str, header: str, *, priority: int = 0) -> Column:
+    """A decimal field as :func:`grouped` shows it, right-aligned."""
+    return _column(
+        key, header, lambda item: grouped(getattr(item, key)), numeric=True, priority=priority
+    )
+
+
 def grouped(value: Decimal, *, places: int = 2) -> str:
     """Grouped thousands, at least ``places`` decimals, never a digit rounded away."""
     exponent = int(value.as_tuple().exponent)
@@ -56,13 +82,7 @@ def remaining_fields(
     """
     keys = {column.key for column in shown} | set(exclude)
     return [
-        Column(
-            key=item.name,
-            header=item.name,
-            value=_field(item.name),
-            cell=_text(item.name),
-            table=False,
-        )
+        _column(item.name, item.name, table=False)
         for item in dataclasses.fields(entity)
         if item.name not in keys
     ]
@@ -70,22 +90,11 @@ def remaining_fields(
 
 def account_column(*, shown: bool) -> Column:
     """The account id: shown when a listing spans accounts, dropped before the numbers."""
-    return Column(
-        "account_id",
-        "Account",
-        _field("account_id"),
-        _text("account_id"),
-        shorten=True,
-        min_width=7,
-        priority=2,
-        table=shown,
-    )
+    return _column("account_id", "Account", shorten=True, min_width=7, priority=2, table=shown)
 
 
 def symbol_column() -> Column:
-    return Column(
-        "instrument", "Symbol", _field("instrument"), _text("instrument"), shorten=True, min_width=6
-    )
+    return _column("instrument", "Symbol", shorten=True, min_width=6)
 
 
 def trade_columns(*, zone: ZoneInfo | None, wide: bool, with_account: bool) -> list[Column]:
@@ -97,36 +106,20 @@ def trade_columns(*, zone: ZoneInfo | None, wide: bool, with_account: bool) -> l
     # A long zone name would widen the column: "Time (local)", the zone named in the footer.
     header = "Time (UTC)" if zone is None else "Time (local)"
     table = [
-        Column("time", header, _field("time"), time_cell),
+        _column("time", header, time_cell),
         account_column(shown=with_account),
-        Column(
-            "exec_id", "Exec ID", _field("exec_id"), _text("exec_id"), shorten=True, min_width=11
-        ),
+        _column("exec_id", "Exec ID", shorten=True, min_width=11),
         symbol_column(),
-        Column(
+        _column(
             "action",
             "Side",
-            _field("action"),
             lambda trade: Cell(trade.action.value, "36" if trade.action.value == "BOT" else "35"),
         ),
-        Column(
-            "quantity", "Quantity", _field("quantity"), lambda t: f"{t.quantity:,f}", numeric=True
-        ),
-        Column("price", "Price", _field("price"), lambda t: grouped(t.price), numeric=True),
-        Column(
-            "commission",
-            "Commission",
-            _field("commission"),
-            lambda t: grouped(t.commission),
-            numeric=True,
-            priority=1,
-        ),
-        Column(
-            "realized_pnl",
-            "Realized P&L",
-            _field("realized_pnl"),
-            lambda t: signed_cell(t.realized_pnl),
-            numeric=True,
+        _column("quantity", "Quantity", lambda t: f"{t.quantity:,f}", numeric=True),
+        _amount("price", "Price"),
+        _amount("commission", "Commission", priority=1),
+        _column(
+            "realized_pnl", "Realized P&L", lambda t: signed_cell(t.realized_pnl), numeric=True
         ),
     ]
     return table + remaining_fields(Trade, table)
@@ -143,28 +136,20 @@ def image_columns() -> list[Column]:
         )
 
     table = [
-        Column("id", "ID", _field("id"), _text("id"), numeric=True),
-        Column("mime_type", "Type", _field("mime_type"), _text("mime_type"), priority=2),
-        Column(
-            "width",
-            "Size",
-            _field("width"),
-            lambda item: f"{item.width}x{item.height}",
-            numeric=True,
-            priority=3,
+        _column("id", "ID", numeric=True),
+        _column("mime_type", "Type", priority=2),
+        _column(
+            "width", "Size", lambda item: f"{item.width}x{item.height}", numeric=True, priority=3
         ),
-        Column("height", "Height", _field("height"), _text("height"), table=False),
-        Column(
+        _column("height", "Height", table=False),
+        _column(
             "file_size",
             "Bytes",
-            _field("file_size"),
             lambda item: "" if item.file_size is None else f"{item.file_size:,}",
             numeric=True,
         ),
-        Column("created_at", "Added (UTC)", _field("created_at"), added, priority=1),
-        Column(
-            "caption", "Caption", _field("caption"), _text("caption"), shorten=True, min_width=10
-        ),
+        _column("created_at", "Added (UTC)", added, priority=1),
+        _column("caption", "Caption", shorten=True, min_width=10),
     ]
     return table + remaining_fields(ImageAttachment, table, exclude=("data", "thumbnail"))
 
@@ -172,30 +157,14 @@ def image_columns() -> list[Column]:
 def account_columns(trade_counts: Mapping[str, int]) -> list[Column]:
     """Accounts with their number of trades."""
     table = [
-        Column(
-            "account_id",
-            "ID",
-            _field("account_id"),
-            _text("account_id"),
-            shorten=True,
-            min_width=16,
-        ),
-        Column("name", "Name", _field("name"), _text("name"), shorten=True, min_width=16),
-        Column("account_type", "Type", _field("account_type"), _text("account_type")),
-        Column(
-            "institution",
-            "Institution",
-            _field("institution"),
-            _text("institution"),
-            shorten=True,
-            min_width=12,
-            priority=1,
-        ),
-        Column("currency", "Currency", _field("currency"), _text("currency"), priority=2),
-        Column(
+        _column("account_id", "ID", shorten=True, min_width=16),
+        _column("name", "Name", shorten=True, min_width=16),
+        _column("account_type", "Type"),
+        _column("institution", "Institution", shorten=True, min_width=12, priority=1),
+        _column("currency", "Currency", priority=2),
+        _column(
             "is_tax_advantaged",
             "Tax-advantaged",
-            _field("is_tax_advantaged"),
             lambda account: "yes" if account.is_tax_advantaged else "no",
             priority=3,
         ),
@@ -259,49 +228,23 @@ def roundtrip_columns(
         return "" if trip.exit_avg_price is None else grouped(trip.exit_avg_price)
 
     table = [
-        Column(
-            "opened_at",
-            "Opened" if zone is not None else "Opened UTC",
-            _field("opened_at"),
-            opened_cell,
-        ),
+        _column("opened_at", "Opened" if zone is not None else "Opened UTC", opened_cell),
         account_column(shown=with_account),
         symbol_column(),
-        Column("direction", "Side", _field("direction"), side_cell),
-        Column(
-            "total_quantity",
-            "Qty",
-            _field("total_quantity"),
-            lambda t: f"{t.total_quantity:,f}",
-            numeric=True,
-        ),
-        Column(
-            "entry_avg_price",
-            "Entry",
-            _field("entry_avg_price"),
-            lambda t: grouped(t.entry_avg_price),
-            numeric=True,
-        ),
-        Column("exit_avg_price", "Exit", _field("exit_avg_price"), optional_price, numeric=True),
-        Column(
+        _column("direction", "Side", side_cell),
+        _column("total_quantity", "Qty", lambda t: f"{t.total_quantity:,f}", numeric=True),
+        _amount("entry_avg_price", "Entry"),
+        _column("exit_avg_price", "Exit", optional_price, numeric=True),
+        _column(
             "realized_pnl",
             "Net P&L",
-            _field("realized_pnl"),
             lambda t: signed_cell(t.realized_pnl or Decimal(0)),
             numeric=True,
         ),
-        Column(
-            "total_commission",
-            "Commission",
-            _field("total_commission"),
-            lambda t: grouped(t.total_commission),
-            numeric=True,
-            priority=1,
-        ),
-        Column(
+        _amount("total_commission", "Commission", priority=1),
+        _column(
             "holding_period_seconds",
             "Held",
-            _field("holding_period_seconds"),
             lambda t: held(t.holding_period_seconds),
             numeric=True,
             priority=3,
@@ -309,6 +252,4 @@ def roundtrip_columns(
     ]
     shown = [column for column in table if column.key in keys]
     present = {column.key for column in shown}
-    return shown + [
-        Column(key, key, _field(key), _text(key), table=False) for key in keys if key not in present
-    ]
+    return shown + [_column(key, key, table=False) for key in keys if key not in present]

@@ -6,11 +6,9 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Final
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -20,25 +18,28 @@ from rich.text import Text
 from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
 from zorivest_core.application.use_cases.list_trades import list_trades
 from zorivest_core.application.use_cases.upgrade_journal import upgrade_journal
-from zorivest_core.domain import zones
 from zorivest_core.domain.entities import Account
 from zorivest_core.domain.enums import AccountType
-from zorivest_core.domain.errors import DuplicateError, NotFoundError, ValidationError
-from zorivest_infra.atomic_files import publish
+from zorivest_core.domain.errors import DuplicateError, NotFoundError
 from zorivest_infra.cli import csv_import
 from zorivest_infra.cli.columns import account_columns, image_columns, trade_columns
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import (
+    AccountFilter,
     Format,
     JournalOrUrl,
     JournalPath,
     Json,
     PassphraseFile,
+    Since,
+    Until,
     Url,
     Wide,
     Zone,
+    check_account_filter,
     positional,
 )
+from zorivest_infra.cli.out_files import existing_parent
 from zorivest_infra.cli.output import plain, stderr_console, stdout_console
 from zorivest_infra.cli.passphrase import (
     NEW_PASSPHRASE_ENV,
@@ -51,6 +52,7 @@ from zorivest_infra.cli.target import (
     Target,
     open_journal,
     open_journal_file,
+    open_unit_of_work,
     require_existing_journal,
     resolve,
 )
@@ -94,9 +96,7 @@ def init(
     journal = target.path or Path()
     if journal.exists():
         raise CliError(f"{journal} already exists; init never overwrites", ExitCode.ALREADY_EXISTS)
-    parent = journal.parent if str(journal.parent) else Path()
-    if not parent.is_dir():
-        raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
+    existing_parent(journal)
     passphrase = chosen_passphrase(passphrase_file)
     if len(passphrase) < 8:
         _warn(
@@ -189,7 +189,7 @@ def account_add(
         ),
         notes=notes,
     )
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with open_unit_of_work(target, passphrase_file) as uow:
         if uow.accounts.exists(identifier):
             raise DuplicateError(f"account {identifier!r} already exists")
         uow.accounts.save(account)
@@ -212,10 +212,7 @@ def account_list(
     On a server database: `zorivest account list --url URL`
     """
     target, _ = resolve(journal, url, [], [])
-    with (
-        open_journal(target, passphrase_file) as opened,
-        opened.unit_of_work(read_only=True) as uow,
-    ):
+    with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
         accounts = uow.accounts.list_all()
         counts = {account.account_id: uow.trades.count(account.account_id) for account in accounts}
     write_listing(
@@ -228,68 +225,17 @@ def account_list(
 
 
 # ------------------------------------------------------------------------------------------
-# import
-# ------------------------------------------------------------------------------------------
-
-
-# ------------------------------------------------------------------------------------------
 # trades
 # ------------------------------------------------------------------------------------------
-
-
-def _bound(
-    value: str | None, zone: ZoneInfo | None, option: str, *, upper: bool
-) -> dt.datetime | None:
-    """A --since/--until value: a date-time with offset, or a date/naive time with --tz."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        day = None
-    try:
-        if day is None:
-            return zones.parse_time(text, zone, field_name=option)
-        if zone is None:
-            raise CliError(
-                f"{option} {text} has no time zone: write {text}T00:00Z or add --tz ZONE",
-                ExitCode.USAGE,
-            )
-        if upper and day == dt.date.max:
-            raise CliError(
-                f"{option}: {text!r} is out of range (its day ends after the last "
-                "representable time); give an earlier date or a date-time",
-                ExitCode.USAGE,
-            )
-        # A date means the whole day: --until 2024-03-31 includes March 31st (the
-        # repository's upper bound is exclusive, so it is the next midnight).
-        start = dt.datetime.combine(day + dt.timedelta(days=1) if upper else day, dt.time())
-        return zones.localize(start, zone, field_name=option)
-    except ValidationError as error:
-        raise CliError(str(error), ExitCode.USAGE) from None
 
 
 @handle_errors
 def trades(
     *,
     journal: JournalOrUrl = None,
-    account: Annotated[
-        str | None,
-        typer.Option("--account", metavar="ID", help="Only this account.", show_default=False),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(metavar="TIME", help="From this date or ISO 8601 time.", show_default=False),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            metavar="TIME",
-            help="Up to this date (inclusive), or before this time.",
-            show_default=False,
-        ),
-    ] = None,
+    account: AccountFilter = None,
+    since: Since = None,
+    until: Until = None,
     zone: Zone = None,
     limit: Annotated[int, typer.Option(min=0, help="At most this many; 0 for all.")] = 50,
     output_format: Format = None,
@@ -309,14 +255,9 @@ def trades(
     """
     target, _ = resolve(journal, url, [], [])
     timezone = csv_import.zone_from_name(zone)
-    lower = _bound(since, timezone, "--since", upper=False)
-    upper = _bound(until, timezone, "--until", upper=True)
-    with (
-        open_journal(target, passphrase_file) as opened,
-        opened.unit_of_work(read_only=True) as uow,
-    ):
-        if account is not None and not uow.accounts.exists(account):
-            raise NotFoundError(f"no account {account!r} in {target.shown}")
+    lower, upper = csv_import.since_until(since, until, timezone)
+    with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
+        check_account_filter(uow, account, target)
         chosen = pick_format(output_format, as_json)
         total = uow.trades.count(account) if chosen is OutputFormat.TABLE else 0
         scope = f"account {account}" if account is not None else "all accounts"
@@ -396,10 +337,7 @@ def images(
     On a server database: `zorivest images --url URL EXEC_ID`
     """
     target, (trade_id,) = resolve(journal, url, [exec_id], ["EXEC_ID"])
-    with (
-        open_journal(target, passphrase_file) as opened,
-        opened.unit_of_work(read_only=True) as uow,
-    ):
+    with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
         if not uow.trades.exists(trade_id):
             raise NotFoundError(f"no trade with exec_id {trade_id!r}")
         found = uow.images.get_for_trade(trade_id)
@@ -411,95 +349,6 @@ def images(
         empty=f"No images attached to trade {trade_id}.",
         footer=lambda count: f"{plural(count, 'image')} of trade {trade_id}",
     )
-
-
-def _refuse_output(out_path: Path, target: Target, *, force: bool) -> None:
-    """Refuse an OUT that is the journal (or its log), or that exists without --force."""
-    if target.path is not None:
-        journal_files = [target.path, *(Path(f"{target.path}{end}") for end in ("-wal", "-shm"))]
-        for journal_file in journal_files:
-            if _same_file(out_path, journal_file):
-                raise CliError(
-                    f"{out_path} is the journal {target.path} (or its log); choose another OUT",
-                    ExitCode.ALREADY_EXISTS,
-                )
-    if out_path.is_dir():
-        raise CliError(f"{out_path} is a directory; OUT must be a file", ExitCode.ALREADY_EXISTS)
-    if not force and (out_path.exists() or out_path.is_symlink()):
-        raise CliError(
-            f"{out_path} already exists; use --force to replace it", ExitCode.ALREADY_EXISTS
-        )
-
-
-def _same_file(first: Path, second: Path) -> bool:
-    try:
-        return first.samefile(second)
-    except OSError:
-        return False
-
-
-def _write_private_file(path: Path, data: bytes, *, replace: bool) -> None:
-    """Write ``data`` to ``path`` (mode 0600) whole or not at all.
-
-    The bytes go to a temporary file in the same directory (created 0600), published
-    with `publish` (fsynced, linked into place or, with ``replace``, renamed over it).
-    """
-    parent = path.parent if str(path.parent) else Path()
-    descriptor, temporary_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=parent
-    )
-    temporary = Path(temporary_name)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-        try:
-            publish(temporary, path, replace=replace)
-        except FileExistsError:
-            raise CliError(
-                f"{path} already exists; use --force to replace it", ExitCode.ALREADY_EXISTS
-            ) from None
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-@handle_errors
-def thumbnail(
-    *,
-    journal: JournalOrUrl = None,
-    image_id: Annotated[str | None, positional("IMAGE_ID", "The image's id.")] = None,
-    out: Annotated[str | None, positional("OUT", "Where to write the WebP thumbnail.")] = None,
-    size: Annotated[
-        int, typer.Option("--size", min=1, max=4096, help="Longest side in pixels.")
-    ] = 200,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace OUT if it already exists.")
-    ] = False,
-    url: Url = None,
-    passphrase_file: PassphraseFile = None,
-) -> None:
-    """Write a WebP thumbnail of an image (its sides at most --size pixels).
-
-    OUT is created with mode 0600 and never half-written; an existing OUT is refused unless
-    --force is given (the journal itself is always refused).
-    On a server database: `zorivest thumbnail --url URL IMAGE_ID OUT`
-    """
-    target, (raw_id, out_name) = resolve(journal, url, [image_id, out], ["IMAGE_ID", "OUT"])
-    try:
-        identifier = int(raw_id)
-    except ValueError:
-        raise CliError(f"IMAGE_ID must be a number (got {raw_id!r})", ExitCode.USAGE) from None
-    out_path = Path(out_name)
-    parent = out_path.parent if str(out_path.parent) else Path()
-    if not parent.is_dir():
-        raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
-    _refuse_output(out_path, target, force=force)
-    with (
-        open_journal(target, passphrase_file) as opened,
-        opened.unit_of_work(read_only=True) as uow,
-    ):
-        webp = uow.images.get_thumbnail(identifier, max_size=size)
-    _write_private_file(out_path, webp, replace=force)
-    _say(f"Wrote {out_path} ({len(webp):,} bytes, WebP, at most {size}x{size}).")
 
 
 # ------------------------------------------------------------------------------------------
@@ -711,9 +560,7 @@ def backup(
         dest = dest / f"{journal.stem}-{stamp}{journal.suffix or '.zorivest'}"
     if dest.exists():
         raise CliError(f"{dest} already exists; backup never overwrites", ExitCode.ALREADY_EXISTS)
-    parent = dest.parent if str(dest.parent) else Path()
-    if not parent.is_dir():
-        raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
+    existing_parent(dest)
     with open_journal(Target(path=journal), passphrase_file) as opened:
         opened.backup(dest)
     size = dest.stat().st_size if dest.exists() else 0

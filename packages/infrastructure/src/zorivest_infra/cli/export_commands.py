@@ -17,6 +17,7 @@ import typer
 
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, positional
+from zorivest_infra.cli.out_files import existing_parent
 from zorivest_infra.cli.passphrase import chosen_passphrase
 from zorivest_infra.cli.render import plural, safe
 from zorivest_infra.cli.target import open_journal, resolve
@@ -59,9 +60,7 @@ def export(
     target, (name,) = resolve(journal, url, [directory], ["DIR"])
     destination = Path(name)
     _refuse_non_empty(destination)
-    parent = destination.parent if str(destination.parent) else Path()
-    if not parent.is_dir():
-        raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
+    parent = existing_parent(destination)
     with open_journal(target, passphrase_file) as opened:
         revision = opened.schema_revision
         building = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=parent))
@@ -110,9 +109,7 @@ def import_export(
         raise CliError(
             f"{journal} already exists; import-export never overwrites", ExitCode.ALREADY_EXISTS
         )
-    parent = journal.parent if str(journal.parent) else Path()
-    if not parent.is_dir():
-        raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
+    parent = existing_parent(journal)
     read_manifest(directory)  # refuse a damaged export before asking for anything
     passphrase = chosen_passphrase(passphrase_file)
     building = parent / f".{journal.name}.partial-{secrets.token_hex(6)}"

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from zorivest_core.domain.errors import NotFoundError
 from zorivest_infra.cli.render import OutputFormat
+
+if TYPE_CHECKING:
+    from zorivest_core.application.ports import UnitOfWork
+    from zorivest_infra.cli.target import Target
 
 JournalOrUrl = Annotated[
     str | None,
@@ -78,3 +83,23 @@ Wide = Annotated[
     bool,
     typer.Option("--wide", help="Tables: every column, ids in full (wider than the terminal)."),
 ]
+AccountFilter = Annotated[
+    str | None,
+    typer.Option("--account", metavar="ID", help="Only this account.", show_default=False),
+]
+Since = Annotated[
+    str | None,
+    typer.Option(metavar="TIME", help="From this date or ISO 8601 time.", show_default=False),
+]
+Until = Annotated[
+    str | None,
+    typer.Option(
+        metavar="TIME", help="Up to this date (inclusive), or before this time.", show_default=False
+    ),
+]
+
+
+def check_account_filter(uow: UnitOfWork, account: str | None, target: Target) -> None:
+    """Refuse an --account that names no account of the journal (not an empty listing)."""
+    if account is not None and not uow.accounts.exists(account):
+        raise NotFoundError(f"no account {account!r} in {target.shown}")

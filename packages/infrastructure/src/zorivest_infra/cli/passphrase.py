@@ -137,21 +137,22 @@ def _prompt(text: str, *, confirm: bool) -> str:
     raise CliError("the two entries did not match", ExitCode.USAGE)
 
 
-def current_passphrase(passphrase_file: Path | None, *, prompt: str = "Passphrase") -> str:
-    """The passphrase of an existing journal, from the file, the environment or a prompt."""
+def _given_passphrase(passphrase_file: Path | None, environment: str) -> str | None:
+    """The passphrase from the file, else from the environment variable; None if neither."""
     if passphrase_file is not None:
         return read_passphrase_file(passphrase_file)
-    value = _from_environment(PASSPHRASE_ENV)
-    if value is not None:
-        return value
-    return _prompt(prompt, confirm=False)
+    return _from_environment(environment)
+
+
+def current_passphrase(passphrase_file: Path | None, *, prompt: str = "Passphrase") -> str:
+    """The passphrase of an existing journal, from the file, the environment or a prompt."""
+    given = _given_passphrase(passphrase_file, PASSPHRASE_ENV)
+    return given if given is not None else _prompt(prompt, confirm=False)
 
 
 def optional_passphrase(passphrase_file: Path | None) -> str | None:
     """A passphrase from the file or the environment, or None; never prompts."""
-    if passphrase_file is not None:
-        return read_passphrase_file(passphrase_file)
-    return _from_environment(PASSPHRASE_ENV)
+    return _given_passphrase(passphrase_file, PASSPHRASE_ENV)
 
 
 def chosen_passphrase(
@@ -161,9 +162,5 @@ def chosen_passphrase(
     prompt: str = "New passphrase",
 ) -> str:
     """A new passphrase, from the file, the environment or a prompt asked twice."""
-    if passphrase_file is not None:
-        return read_passphrase_file(passphrase_file)
-    value = _from_environment(environment)
-    if value is not None:
-        return value
-    return _prompt(prompt, confirm=True)
+    given = _given_passphrase(passphrase_file, environment)
+    return given if given is not None else _prompt(prompt, confirm=True)

@@ -14,16 +14,12 @@ import typer
 from zorivest_core.application.mapping_profile import FIELDS, ID_STRATEGIES, MappingProfile
 from zorivest_core.application.use_cases import profiles
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
+from zorivest_infra.cli.groups import command_group
 from zorivest_infra.cli.options import JournalOrUrl, Json, PassphraseFile, Url, positional
 from zorivest_infra.cli.output import stdout_console
-from zorivest_infra.cli.target import open_journal, resolve
+from zorivest_infra.cli.target import open_unit_of_work, resolve
 
-profile_app = typer.Typer(
-    help="Saved CSV mapping profiles for `zorivest import --profile NAME`.",
-    rich_markup_mode=None,  # Rich help would import Pygments (see cli/app.py)
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+profile_app = command_group("Saved CSV mapping profiles for `zorivest import --profile NAME`.")
 
 ProfileName = Annotated[str | None, positional("NAME", "The profile's name, e.g. my-broker.")]
 
@@ -154,7 +150,7 @@ def profile_add(
         account_id=account,
         encoding=encoding,
     )
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with open_unit_of_work(target, passphrase_file) as uow:
         replaced = profiles.save_profile(uow, profile, description=description, replace=replace)
         uow.commit()
     verb = "Replaced" if replaced else "Saved"
@@ -171,10 +167,7 @@ def profile_list(
 ) -> None:
     """List the saved profiles."""
     target, _ = resolve(journal, url, [], [])
-    with (
-        open_journal(target, passphrase_file) as opened,
-        opened.unit_of_work(read_only=True) as uow,
-    ):
+    with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
         stored = profiles.list_profiles(uow)
     if as_json:
         typer.echo(json.dumps([_json(item) for item in stored], indent=2))
@@ -196,10 +189,7 @@ def profile_show(
 ) -> None:
     """Show one profile's mapping."""
     target, (profile_name,) = resolve(journal, url, [name], ["NAME"])
-    with (
-        open_journal(target, passphrase_file) as opened,
-        opened.unit_of_work(read_only=True) as uow,
-    ):
+    with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
         stored = profiles.load_profile(uow, profile_name)
     if as_json:
         typer.echo(json.dumps(_json(stored), indent=2))
@@ -219,7 +209,7 @@ def profile_delete(
 ) -> None:
     """Delete a saved profile."""
     target, (profile_name,) = resolve(journal, url, [name], ["NAME"])
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with open_unit_of_work(target, passphrase_file) as uow:
         profiles.delete_profile(uow, profile_name)
         uow.commit()
     typer.echo(f"Deleted profile {profile_name} from {target.shown}.")

@@ -25,21 +25,24 @@ from rich.text import Text
 from zorivest_core.application.ports import ReportGrouping, RoundTripFilter
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.enums import RoundTripStatus
-from zorivest_core.domain.errors import NotFoundError
 from zorivest_infra.cli import csv_import
 from zorivest_infra.cli.columns import held, roundtrip_columns
-from zorivest_infra.cli.commands import _bound, _refuse_output, _write_private_file
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import (
+    AccountFilter,
     Format,
     JournalOrUrl,
     Json,
     PassphraseFile,
+    Since,
+    Until,
     Url,
     Wide,
     Zone,
+    check_account_filter,
     positional,
 )
+from zorivest_infra.cli.out_files import refuse_output, write_private_file
 from zorivest_infra.cli.output import (
     money,
     plain,
@@ -47,7 +50,7 @@ from zorivest_infra.cli.output import (
     write_json_array,
 )
 from zorivest_infra.cli.render import OutputFormat, pick_format, plural, write_listing
-from zorivest_infra.cli.target import open_journal, resolve
+from zorivest_infra.cli.target import open_unit_of_work, resolve
 
 if TYPE_CHECKING:
     from zorivest_core.application.ports import UnitOfWork
@@ -72,21 +75,6 @@ ROUND_TRIP_KEYS: Final = (
     "currency",
 )
 
-Account = Annotated[
-    str | None,
-    typer.Option("--account", metavar="ID", help="Only this account.", show_default=False),
-]
-Since = Annotated[
-    str | None,
-    typer.Option(metavar="TIME", help="From this date or ISO 8601 time.", show_default=False),
-]
-Until = Annotated[
-    str | None,
-    typer.Option(
-        metavar="TIME", help="Up to this date (inclusive), or before this time.", show_default=False
-    ),
-]
-
 
 def _say(message: str) -> None:
     typer.echo(message)
@@ -102,7 +90,7 @@ def roundtrips(
     *,
     journal: JournalOrUrl = None,
     more: Annotated[str | None, positional("[JOURNAL]", "After `rebuild`: the journal.")] = None,
-    account: Account = None,
+    account: AccountFilter = None,
     instrument: Annotated[
         str | None,
         typer.Option(
@@ -139,6 +127,7 @@ def roundtrips(
         raise CliError(f"unexpected argument {more!r}", ExitCode.USAGE)
     target, _ = resolve(journal, url, [], [])
     timezone = csv_import.zone_from_name(zone)
+    opened_since, opened_until = csv_import.since_until(since, until, timezone)
     where = RoundTripFilter(
         account_id=account,
         instrument=instrument,
@@ -149,15 +138,11 @@ def roundtrips(
             if only_open
             else RoundTripStatus.CLOSED
         ),
-        since=_bound(since, timezone, "--since", upper=False),
-        until=_bound(until, timezone, "--until", upper=True),
+        since=opened_since,
+        until=opened_until,
     )
-    with (
-        open_journal(target, passphrase_file) as opened,
-        opened.unit_of_work(read_only=True) as uow,
-    ):
-        if account is not None and not uow.accounts.exists(account):
-            raise NotFoundError(f"no account {account!r} in {target.shown}")
+    with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
+        check_account_filter(uow, account, target)
         chosen = pick_format(output_format, as_json)
         columns = roundtrip_columns(
             zone=timezone, wide=wide, with_account=account is None, keys=ROUND_TRIP_KEYS
@@ -189,7 +174,7 @@ def _rebuild(journal: str | None, url: str | None, passphrase_file: Path | None)
     from zorivest_core.application.use_cases.round_trips import rebuild_all
 
     target, _ = resolve(journal, url, [], [])
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with open_unit_of_work(target, passphrase_file) as uow:
         summary = rebuild_all(uow)
         uow.commit()
     _say(
@@ -214,7 +199,7 @@ class By(StrEnum):
 def report(
     *,
     journal: JournalOrUrl = None,
-    account: Account = None,
+    account: AccountFilter = None,
     since: Since = None,
     until: Until = None,
     zone: Zone = None,
@@ -264,22 +249,15 @@ def report(
         raise CliError("choose one of --json and --csv", ExitCode.USAGE)
     target, _ = resolve(journal, url, [], [])
     timezone = csv_import.zone_from_name(zone)
-    where = RoundTripFilter(
-        account_id=account,
-        since=_bound(since, timezone, "--since", upper=False),
-        until=_bound(until, timezone, "--until", upper=True),
-    )
+    closed_since, closed_until = csv_import.since_until(since, until, timezone)
+    where = RoundTripFilter(account_id=account, since=closed_since, until=closed_until)
     if chart is not None:
         if chart.suffix.lower() != ".png":
             raise CliError(f"--chart {chart}: the chart is a PNG file (FILE.png)", ExitCode.USAGE)
-        _refuse_output(chart, target, force=force)
+        refuse_output(chart, target, force=force)
     grouping = ReportGrouping(by.value) if by is not None else ReportGrouping.ALL
-    with (
-        open_journal(target, passphrase_file) as opened,
-        opened.unit_of_work(read_only=True) as uow,
-    ):
-        if account is not None and not uow.accounts.exists(account):
-            raise NotFoundError(f"no account {account!r} in {target.shown}")
+    with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
+        check_account_filter(uow, account, target)
         totals = build_report(uow, where)
         chosen = _one_currency(totals, currency)
         rows = totals if grouping is ReportGrouping.ALL else build_report(uow, where, by=grouping)
@@ -307,7 +285,7 @@ def report(
         from zorivest_infra.cli.report_chart import chart_png
 
         title = f"Net P&L by day, {chosen}" + (f", account {account}" if account else "")
-        _write_private_file(
+        write_private_file(
             chart, chart_png(days, title=title, currency=chosen or ""), replace=force
         )
         typer.echo(f"Wrote the chart to {chart} (1200x600 PNG).", err=as_json or as_csv)
@@ -472,10 +450,7 @@ def reconcile(
         context = ImportContext(
             account_id=account, zone=timezone, delimiter=delimiter, source_name=shown
         )
-        with (
-            open_journal(target, passphrase_file) as opened,
-            opened.unit_of_work(read_only=True) as uow,
-        ):
+        with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
             result = reconcile_use_case(uow, broker_pnl_of(importer.parse(stream, context)))
     typer.echo(
         f"Reconciled {result.checked:,} execution(s) of {shown} ({importer.name}) with "

@@ -21,6 +21,7 @@ from zorivest_infra.cli.passphrase import current_passphrase
 from zorivest_infra.disk_space import storage_full
 
 if TYPE_CHECKING:
+    from zorivest_infra.database.unit_of_work import SqlAlchemyUnitOfWork
     from zorivest_infra.journal import Journal
 
 
@@ -139,6 +140,18 @@ def open_journal(target: Target, passphrase_file: Path | None) -> Iterator[Journ
         ) from error
     finally:
         journal.close()
+
+
+@contextmanager
+def open_unit_of_work(
+    target: Target, passphrase_file: Path | None, *, read_only: bool = False
+) -> Iterator[SqlAlchemyUnitOfWork]:
+    """One unit of work on the target's journal, which is opened for it and closed after."""
+    with (
+        open_journal(target, passphrase_file) as opened,
+        opened.unit_of_work(read_only=read_only) as uow,
+    ):
+        yield uow
 
 
 def _lost_transaction(error: StorageFullError) -> bool:

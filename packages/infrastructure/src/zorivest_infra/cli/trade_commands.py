@@ -16,16 +16,14 @@ from zorivest_core.application.use_cases import corrections
 from zorivest_core.domain.enums import AssetClass, MistakeCategory, OptionRight, TradeAction
 from zorivest_infra.cli.confirm import Yes, confirm_or_refuse
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
+from zorivest_infra.cli.groups import command_group
 from zorivest_infra.cli.options import JournalOrUrl, Json, PassphraseFile, Url, Zone, positional
 from zorivest_infra.cli.output import entity_to_json, plain
 from zorivest_infra.cli.render import json_line, plural, safe
-from zorivest_infra.cli.target import Target, open_journal, resolve
+from zorivest_infra.cli.target import Target, open_journal, open_unit_of_work, resolve
 
-trade_app = typer.Typer(
-    help="Show, correct or annotate one trade: show, edit, delete, note, tag, mistake.",
-    rich_markup_mode=None,  # Rich help would import Pygments (see cli/app.py)
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
+trade_app = command_group(
+    "Show, correct or annotate one trade: show, edit, delete, note, tag, mistake."
 )
 
 ExecId = Annotated[str | None, positional("EXEC_ID", "The trade's exec_id.")]
@@ -143,7 +141,7 @@ def edit(
             "detail (--asset-class, --multiplier, ...)",
             ExitCode.USAGE,
         )
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with open_unit_of_work(target, passphrase_file) as uow:
         result = corrections.edit_trade(uow, identifier, values)
     if not result.changes:
         _say(f"Trade {identifier} already has these values; nothing changed.")
@@ -197,10 +195,7 @@ def show(
 ) -> None:
     """Show one trade with its review (note, ratings, tags), mistakes and screenshots."""
     target, identifier, _ = _split_target(journal, url, exec_id, [])
-    with (
-        open_journal(target, passphrase_file) as opened,
-        opened.unit_of_work(read_only=True) as uow,
-    ):
+    with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
         details = corrections.trade_details(uow, identifier)
     if as_json:
         document = {
@@ -288,7 +283,7 @@ def note(
             "nothing to write: give a TEXT, --setup, --execution, --followed-plan or --emotion",
             ExitCode.USAGE,
         )
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with open_unit_of_work(target, passphrase_file) as uow:
         report = corrections.annotate_trade(
             uow,
             identifier,
@@ -326,7 +321,7 @@ def tag(
     target, identifier, added = _split_target(journal, url, exec_id, list(tags or []))
     if not added and not remove:
         raise CliError("give tags to add, or --remove TAG", ExitCode.USAGE)
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with open_unit_of_work(target, passphrase_file) as uow:
         report = corrections.annotate_trade(
             uow, identifier, add_tags=added, remove_tags=list(remove or [])
         )
@@ -354,7 +349,7 @@ def mistake(
     target, identifier, rest = _split_target(journal, url, exec_id, extra)
     if not rest:
         raise CliError("missing argument CATEGORY", ExitCode.USAGE)
-    with open_journal(target, passphrase_file) as opened, opened.unit_of_work() as uow:
+    with open_unit_of_work(target, passphrase_file) as uow:
         entry = corrections.record_mistake(
             uow, identifier, rest[0], estimated_cost=cost, notes=notes
         )

@@ -28,7 +28,7 @@ import sqlite3
 import tempfile
 import unicodedata
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeAlias
 
 from argon2.low_level import Type, hash_secret_raw
@@ -327,12 +327,7 @@ class JournalKey:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc_info: object) -> None:
         self.wipe()
 
     def __repr__(self) -> str:

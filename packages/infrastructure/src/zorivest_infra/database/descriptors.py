@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Self
 
 __all__ = ["FileHold", "held_count"]
@@ -116,10 +115,5 @@ class FileHold:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc_info: object) -> None:
         self.release()

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import BinaryIO, ClassVar, Generic, TypeVar
 
 from zorivest_core.application.importing import (
     Detection,
+    Fee,
     ImportContext,
     ParsedItem,
     RowRejection,
 )
+from zorivest_core.domain.enums import FeeType
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.importers.csv_reading import (
     DELIMITERS,
@@ -30,6 +33,7 @@ from zorivest_infra.importers.csv_reading import (
     split_header_line,
     width_problem,
 )
+from zorivest_infra.importers.ids import DerivedIds
 
 
 def column_key(name: str) -> str:
@@ -242,6 +246,13 @@ class CsvImporter(Generic[S]):
         raise NotImplementedError
 
 
+class DerivedIdCsvImporter(CsvImporter[DerivedIds]):
+    """A CSV format that writes no execution id: each row's id is derived (importers.ids)."""
+
+    def start(self, columns: Columns, context: ImportContext) -> DerivedIds:
+        return DerivedIds(self.name)
+
+
 def _position(positions: dict[str, int], alternative: str) -> int | None:
     """Where the column `alternative` is; a trailing `*` matches names by their start
     (DEGIRO's costs column: `Transaction and/or third party fees` in some versions)."""
@@ -272,3 +283,8 @@ def account_for(context: ImportContext, broker_account: str | None) -> str:
     if context.account_id:
         return context.account_id
     raise ValidationError("the file names no account for this row; give --account ID")
+
+
+def fee_if_charged(fee_type: FeeType, amount: Decimal | None, currency: str) -> tuple[Fee, ...]:
+    """The row's fee for the transaction ledger; none for an empty or zero cell."""
+    return (Fee(fee_type, amount, currency),) if amount is not None and amount != 0 else ()

@@ -26,6 +26,7 @@ from typing import BinaryIO, Final
 
 from zorivest_core.application.importing import RowRejection
 from zorivest_core.domain.errors import ValidationError
+from zorivest_infra.importers.text_lines import numbered_lines
 
 MAX_LINE_BYTES: Final = 1 << 20
 """No broker writes a 1 MiB line; a longer one is refused whole (bounded memory)."""
@@ -63,23 +64,19 @@ def decoded_lines(stream: BinaryIO, *, source: str, encoding: str = "utf-8") -> 
         CsvFileError: A line that the encoding cannot decode (naming the line and the
             byte), or a line longer than :data:`MAX_LINE_BYTES`.
     """
-    number = 0
-    while True:
-        raw = stream.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) > MAX_LINE_BYTES:
-            raise CsvFileError(
-                f"{source}: line {number} is longer than {MAX_LINE_BYTES // (1 << 20)} MiB; "
-                "this is not a statement file"
-            )
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
+
+    def too_long(number: int) -> CsvFileError:
+        return CsvFileError(
+            f"{source}: line {number} is longer than {MAX_LINE_BYTES // (1 << 20)} MiB; "
+            "this is not a statement file"
+        )
+
+    for number, raw in numbered_lines(stream, max_bytes=MAX_LINE_BYTES, too_long=too_long):
+        line = raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw
         try:
-            yield raw.decode(encoding)
+            yield line.decode(encoding)
         except UnicodeDecodeError as error:
-            byte = raw[error.start]
+            byte = line[error.start]
             raise CsvFileError(
                 f"{source}: line {number} is not {encoding} text (byte 0x{byte:02X} at "
                 f"column {error.start + 1}); save the file as UTF-8 (or name its encoding "

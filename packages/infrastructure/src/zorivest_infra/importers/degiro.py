@@ -50,7 +50,7 @@ from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import AssetClass, IdentifierType, TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.importers import values
-from zorivest_infra.importers.csv_base import Columns, CsvImporter, account_for
+from zorivest_infra.importers.csv_base import Columns, DerivedIdCsvImporter, account_for
 from zorivest_infra.importers.csv_reading import CsvRecord
 from zorivest_infra.importers.ids import DerivedIds
 
@@ -142,7 +142,7 @@ def degiro_number(text: str, field: str) -> Decimal:
     return values.number(written, field, decimal="," if "," in written else ".")
 
 
-class DegiroImporter(CsvImporter[DerivedIds]):
+class DegiroImporter(DerivedIdCsvImporter):
     name: ClassVar[str] = "degiro"
     title = "DEGIRO"
     description: ClassVar[str] = "DEGIRO Transactions CSV (comma or semicolon, decimal commas)"
@@ -160,9 +160,6 @@ class DegiroImporter(CsvImporter[DerivedIds]):
         "Order ID|Order-ID",
     )
     delimiters = (",", ";")
-
-    def start(self, columns: Columns, context: ImportContext) -> DerivedIds:
-        return DerivedIds(self.name)
 
     def row(
         self, columns: Columns, record: CsvRecord, context: ImportContext, state: DerivedIds
@@ -193,9 +190,7 @@ class DegiroImporter(CsvImporter[DerivedIds]):
         if signed == 0:
             raise ValidationError(f"Quantity: must not be 0 (got {quantity_text})")
         price_text = columns.cell(record, "Price|Koers|Kurs")
-        price = degiro_number(price_text, "Price")
-        if price < 0:
-            raise ValidationError(f"Price: must not be negative (got {price_text})")
+        price = values.non_negative(degiro_number(price_text, "Price"), price_text, "Price")
         currency = columns.cell_after(record, "Price|Koers|Kurs").upper() or None
         local_value = degiro_number(
             columns.cell(record, "Local value|Lokale waarde|Wert in Lokalwährung"), "Local value"

@@ -35,21 +35,22 @@ from decimal import Decimal
 from typing import ClassVar, Final
 from zoneinfo import ZoneInfo
 
-from zorivest_core.application.importing import (
-    Fee,
-    ImportContext,
-    ParsedExecution,
-    ParsedItem,
-)
-from zorivest_core.domain.enums import FeeType, OptionRight, TradeAction
+from zorivest_core.application.importing import ImportContext, ParsedExecution, ParsedItem
+from zorivest_core.domain.enums import FeeType, TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.importers import values
-from zorivest_infra.importers.csv_base import Columns, CsvImporter, account_for
+from zorivest_infra.importers.csv_base import (
+    Columns,
+    DerivedIdCsvImporter,
+    account_for,
+    fee_if_charged,
+)
 from zorivest_infra.importers.csv_reading import CsvRecord
 from zorivest_infra.importers.ids import DerivedIds
 from zorivest_infra.importers.options import (
     EQUITY_OPTION_MULTIPLIER,
     OptionContract,
+    contract_matched,
     us_listed_trade,
 )
 
@@ -58,9 +59,7 @@ _OPTION: Final = re.compile(
     r"-?(?P<root>[A-Z][A-Z0-9.]{0,5}?)(?P<expiry>\d{6})(?P<right>[CP])(?P<strike>\d+(?:\.\d+)?)"
 )
 _SHARES_PER_CONTRACT: Final = re.compile(r"\((?P<shares>\d+) SHS\)")
-_ID_COLUMNS: Final = (
-    "Run Date",
-    "Account Number",
+_TRADE_COLUMNS: Final = (
     "Action",
     "Symbol",
     "Quantity",
@@ -68,20 +67,14 @@ _ID_COLUMNS: Final = (
     "Commission ($)",
     "Fees ($)",
     "Amount ($)",
-    "Settlement Date",
 )
+_ID_COLUMNS: Final = ("Run Date", "Account Number", *_TRADE_COLUMNS, "Settlement Date")
 
 
 def option_from_symbol(symbol: str) -> OptionContract | None:
     """The contract in a Fidelity option symbol (`-SPY240322C510`), else None."""
-    match = _OPTION.fullmatch(symbol.strip())
-    if match is None:
-        return None
-    return OptionContract(
-        underlying=match["root"],
-        expiry=values.date(match["expiry"], "Symbol", form="%y%m%d", shown="YYMMDD"),
-        strike=values.number(match["strike"], "Symbol"),
-        right=OptionRight(match["right"]),
+    return contract_matched(
+        _OPTION.fullmatch(symbol.strip()), expiry_form="%y%m%d", expiry_shown="YYMMDD"
     )
 
 
@@ -94,24 +87,12 @@ def _action(text: str) -> TradeAction | None:
     return None
 
 
-class FidelityImporter(CsvImporter[DerivedIds]):
+class FidelityImporter(DerivedIdCsvImporter):
     name: ClassVar[str] = "fidelity"
     title = "Fidelity"
     description: ClassVar[str] = "Fidelity account history CSV (Accounts_History.csv)"
-    required = (
-        "Run Date",
-        "Action",
-        "Symbol",
-        "Quantity",
-        "Price ($)",
-        "Commission ($)",
-        "Fees ($)",
-        "Amount ($)",
-    )
+    required = ("Run Date", *_TRADE_COLUMNS)
     max_preamble: ClassVar[int] = 3
-
-    def start(self, columns: Columns, context: ImportContext) -> DerivedIds:
-        return DerivedIds(self.name)
 
     def is_footer(self, record: CsvRecord, columns: Columns, *, blank_seen: bool) -> bool:
         # After the table: one quoted text cell per line (disclaimers, "Date downloaded").
@@ -137,23 +118,13 @@ class FidelityImporter(CsvImporter[DerivedIds]):
         symbol = columns.cell(record, "Symbol")
         if not symbol:
             raise ValidationError("Symbol: must not be empty")
-        quantity_text = columns.cell(record, "Quantity")
-        quantity = values.positive(
-            abs(values.number(quantity_text, "Quantity")), quantity_text, "Quantity"
-        )
-        price_text = columns.cell(record, "Price ($)")
-        price = values.number(price_text, "Price ($)")
-        if price < 0:
-            raise ValidationError(f"Price ($): must not be negative (got {price_text})")
+        quantity = values.unsigned_quantity(columns.cell(record, "Quantity"), "Quantity")
+        price = values.price(columns.cell(record, "Price ($)"), "Price ($)")
         commission = values.optional_number(
             columns.cell(record, "Commission ($)"), "Commission ($)"
         )
         fee_amount = values.optional_number(columns.cell(record, "Fees ($)"), "Fees ($)")
-        fees = (
-            (Fee(FeeType.REGULATORY, fee_amount, "USD"),)
-            if fee_amount is not None and fee_amount != 0
-            else ()
-        )
+        fees = fee_if_charged(FeeType.REGULATORY, fee_amount, "USD")
         exec_id = state.next_id(account, [columns.cell(record, name) for name in _ID_COLUMNS])
         contract = option_from_symbol(symbol)
         shares = _SHARES_PER_CONTRACT.search(action_text)

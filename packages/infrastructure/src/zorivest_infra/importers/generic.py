@@ -119,10 +119,7 @@ class GenericCsvImporter(CsvImporter[_FileState]):
         action = self._action(cell("action"), quantity, quantity_text)
         if profile.has_action:
             values.positive(quantity, quantity_text, "quantity")
-        price_text = cell("price")
-        price = values.number(price_text, "price", decimal=profile.decimal)
-        if price < 0:
-            raise ValidationError(f"price: must not be negative (got {price_text})")
+        price = values.price(cell("price"), "price", decimal=profile.decimal)
         if profile.id_strategy == "column":
             exec_id = cell("exec_id")
             if not exec_id:

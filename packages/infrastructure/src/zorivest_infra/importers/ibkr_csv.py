@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Iterator
-from typing import BinaryIO, Final
+from typing import BinaryIO, ClassVar, Final
 
 from zorivest_core.application.importing import (
     Detection,
@@ -89,13 +89,8 @@ def _header(cells: list[str]) -> list[str | None] | None:
 class IbkrCsvImporter:
     """Interactive Brokers Flex Query, CSV (Trades section, execution level)."""
 
-    @property
-    def name(self) -> str:
-        return "ibkr-csv"
-
-    @property
-    def description(self) -> str:
-        return "Interactive Brokers Flex Query as CSV (Trades, Execution level)"
+    name: ClassVar[str] = "ibkr-csv"
+    description: ClassVar[str] = "Interactive Brokers Flex Query as CSV (Trades, Execution level)"
 
     def detect(self, sample: bytes) -> Detection:
         text = sample.decode("utf-8", errors="replace").lstrip("\ufeff")

@@ -9,7 +9,7 @@ the field mapping is `ibkr_rows`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO, Final
+from typing import BinaryIO, ClassVar, Final
 
 from zorivest_core.application.importing import Detection, ImportContext, ParsedItem
 from zorivest_infra.importers.ibkr_rows import execution_from_row, missing_zone_error
@@ -21,13 +21,8 @@ _WANTED: Final = frozenset({"FlexQueryResponse", "FlexStatement", "Trade"})
 class IbkrFlexImporter:
     """Interactive Brokers Flex Query XML (Trades section, execution level)."""
 
-    @property
-    def name(self) -> str:
-        return "ibkr-flex"
-
-    @property
-    def description(self) -> str:
-        return "Interactive Brokers Flex Query as XML (Trades, Execution level)"
+    name: ClassVar[str] = "ibkr-flex"
+    description: ClassVar[str] = "Interactive Brokers Flex Query as XML (Trades, Execution level)"
 
     def detect(self, sample: bytes) -> Detection:
         head = sample.lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -28,7 +28,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, ClassVar, Final
 
 from ofxtools.header import OFXHeaderError
 from ofxtools.models.base import OFXAggregateError
@@ -89,13 +89,8 @@ _ID_TYPES: Final = {"CUSIP": IdentifierType.CUSIP, "ISIN": IdentifierType.ISIN}
 class OfxImporter:
     """OFX/QFX bank and investment statements (1.x SGML and 2.x XML)."""
 
-    @property
-    def name(self) -> str:
-        return "ofx"
-
-    @property
-    def description(self) -> str:
-        return "OFX/QFX 1.x and 2.x: bank lines, investment buys and sells"
+    name: ClassVar[str] = "ofx"
+    description: ClassVar[str] = "OFX/QFX 1.x and 2.x: bank lines, investment buys and sells"
 
     def detect(self, sample: bytes) -> Detection:
         head = sample.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096].upper()

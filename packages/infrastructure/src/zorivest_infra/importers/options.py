@@ -10,6 +10,7 @@ underlying, expiry, strike and right are stored beside it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -17,6 +18,7 @@ from typing import Final
 from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import AssetClass, OptionRight, TradeAction
 from zorivest_core.domain.errors import ValidationError
+from zorivest_infra.importers import values
 
 EQUITY_OPTION_MULTIPLIER: Final = Decimal(100)
 """Standard US equity and ETF options deliver 100 shares per contract."""
@@ -41,6 +43,21 @@ class OptionContract:
                 "and 3 decimals)"
             )
         return f"{self.underlying:<6}{self.expiry:%y%m%d}{self.right.value}{int(scaled):08d}"
+
+
+def contract_matched(
+    match: re.Match[str] | None, *, expiry_form: str, expiry_shown: str
+) -> OptionContract | None:
+    """The contract a broker's option-symbol pattern matched (its groups `root`, `expiry`,
+    `strike`, `right`), else None; the expiry is written in the strptime `expiry_form`."""
+    if match is None:
+        return None
+    return OptionContract(
+        underlying=match["root"],
+        expiry=values.date(match["expiry"], "Symbol", form=expiry_form, shown=expiry_shown),
+        strike=values.number(match["strike"], "Symbol"),
+        right=OptionRight(match["right"]),
+    )
 
 
 def us_listed_trade(

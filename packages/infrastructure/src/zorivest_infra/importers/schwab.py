@@ -34,13 +34,13 @@ from typing import ClassVar, Final
 from zoneinfo import ZoneInfo
 
 from zorivest_core.application.importing import ImportContext, ParsedExecution, ParsedItem
-from zorivest_core.domain.enums import OptionRight, TradeAction
+from zorivest_core.domain.enums import TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.importers import values
-from zorivest_infra.importers.csv_base import Columns, CsvImporter, account_for
+from zorivest_infra.importers.csv_base import Columns, DerivedIdCsvImporter, account_for
 from zorivest_infra.importers.csv_reading import CsvRecord
 from zorivest_infra.importers.ids import DerivedIds
-from zorivest_infra.importers.options import OptionContract, us_listed_trade
+from zorivest_infra.importers.options import OptionContract, contract_matched, us_listed_trade
 
 DEFAULT_ZONE: Final = ZoneInfo("America/New_York")
 _ACTIONS: Final = {
@@ -62,18 +62,14 @@ _AS_OF: Final = re.compile(r"(?P<posted>\S+)\s+as\s+of\s+(?P<traded>\S+)", re.IG
 
 def option_from_symbol(symbol: str) -> OptionContract | None:
     """The contract in a Schwab option symbol (`SPY 03/15/2024 500.00 C`), else None."""
-    match = _OPTION.fullmatch(" ".join(symbol.split()))
-    if match is None:
-        return None
-    return OptionContract(
-        underlying=match["root"],
-        expiry=values.date(match["expiry"], "Symbol", form="%m/%d/%Y", shown="MM/DD/YYYY"),
-        strike=values.number(match["strike"], "Symbol"),
-        right=OptionRight(match["right"]),
+    return contract_matched(
+        _OPTION.fullmatch(" ".join(symbol.split())),
+        expiry_form="%m/%d/%Y",
+        expiry_shown="MM/DD/YYYY",
     )
 
 
-class SchwabImporter(CsvImporter[DerivedIds]):
+class SchwabImporter(DerivedIdCsvImporter):
     name: ClassVar[str] = "schwab"
     title = "Schwab"
     description: ClassVar[str] = "Schwab / thinkorswim transaction history CSV"
@@ -87,9 +83,6 @@ class SchwabImporter(CsvImporter[DerivedIds]):
         "Amount",
     )
     max_preamble: ClassVar[int] = 1
-
-    def start(self, columns: Columns, context: ImportContext) -> DerivedIds:
-        return DerivedIds(self.name)
 
     def is_footer(self, record: CsvRecord, columns: Columns, *, blank_seen: bool) -> bool:
         return record.cells[0].strip().lower() == "transactions total"
@@ -114,21 +107,12 @@ class SchwabImporter(CsvImporter[DerivedIds]):
         symbol = " ".join(columns.cell(record, "Symbol").split())
         if not symbol:
             raise ValidationError("Symbol: must not be empty")
-        quantity_text = columns.cell(record, "Quantity")
-        quantity = abs(values.number(quantity_text, "Quantity"))
-        values.positive(quantity, quantity_text, "Quantity")
-        price = values.number(columns.cell(record, "Price"), "Price")
-        if price < 0:
-            raise ValidationError(
-                f"Price: must not be negative (got {columns.cell(record, 'Price')})"
-            )
+        quantity = values.unsigned_quantity(columns.cell(record, "Quantity"), "Quantity")
+        price = values.price(columns.cell(record, "Price"), "Price")
         fees = values.optional_number(columns.cell(record, "Fees & Comm"), "Fees & Comm")
         contract = option_from_symbol(symbol)
-        content = [
-            columns.cell(record, name)
-            for name in ("Date", "Action", "Symbol", "Quantity", "Price", "Fees & Comm", "Amount")
-        ]
-        exec_id = state.next_id(account, content)
+        # The id hashes exactly the columns that identify the format, in their order.
+        exec_id = state.next_id(account, [columns.cell(record, name) for name in self.required])
         trade = us_listed_trade(
             exec_id=exec_id,
             time=time,

@@ -34,18 +34,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import ClassVar, Final
 
-from zorivest_core.application.importing import (
-    Fee,
-    ImportContext,
-    ParsedExecution,
-    ParsedItem,
-)
+from zorivest_core.application.importing import ImportContext, ParsedExecution, ParsedItem
 from zorivest_core.domain import zones
 from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import AssetClass, FeeType, TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.importers import values
-from zorivest_infra.importers.csv_base import Columns, CsvImporter, account_for
+from zorivest_infra.importers.csv_base import Columns, CsvImporter, account_for, fee_if_charged
 from zorivest_infra.importers.csv_reading import CsvRecord
 from zorivest_infra.importers.futures import parse_contract
 from zorivest_infra.importers.ids import RepeatedIds
@@ -99,14 +94,8 @@ class TradovateImporter(CsvImporter[RepeatedIds]):
             raise ValidationError(f"B/S: {side_text!r} is neither Buy nor Sell")
         time = _fill_time(columns.cell(record, "Timestamp"), context)
         contract = parse_contract(columns.cell(record, "Contract"), traded_on=time.date())
-        quantity_text = columns.cell(record, "Quantity|qty")
-        quantity = values.positive(
-            abs(values.number(quantity_text, "Quantity")), quantity_text, "Quantity"
-        )
-        price_text = columns.cell(record, "Price")
-        price = values.number(price_text, "Price")
-        if price < 0:
-            raise ValidationError(f"Price: must not be negative (got {price_text})")
+        quantity = values.unsigned_quantity(columns.cell(record, "Quantity|qty"), "Quantity")
+        price = values.price(columns.cell(record, "Price"), "Price")
         commission = values.optional_number(columns.cell(record, "Commission"), "Commission")
         fee_amount = values.optional_number(columns.cell(record, "Fees"), "Fees")
         broker_account = columns.cell(record, "Account") or None
@@ -126,11 +115,7 @@ class TradovateImporter(CsvImporter[RepeatedIds]):
             expiry=contract.expiry,
             currency=contract.product.currency,
         )
-        fees = (
-            (Fee(FeeType.EXCHANGE, fee_amount, contract.product.currency),)
-            if fee_amount is not None and fee_amount != 0
-            else ()
-        )
+        fees = fee_if_charged(FeeType.EXCHANGE, fee_amount, contract.product.currency)
         return ParsedExecution(
             line=record.line,
             trade=trade,

@@ -81,6 +81,23 @@ def positive(value: Decimal, written: str, field: str) -> Decimal:
     return value
 
 
+def non_negative(value: Decimal, written: str, field: str) -> Decimal:
+    """`value` itself when it is not below zero; the message quotes the cell as written."""
+    if value < 0:
+        raise ValidationError(f"{field}: must not be negative (got {written.strip()})")
+    return value
+
+
+def unsigned_quantity(text: str, field: str) -> Decimal:
+    """A quantity whose sign some brokers use for the side: its absolute value, above 0."""
+    return positive(abs(number(text, field)), text, field)
+
+
+def price(text: str, field: str, *, decimal: str = ".") -> Decimal:
+    """A price: a number, never negative."""
+    return non_negative(number(text, field, decimal=decimal), text, field)
+
+
 def date(text: str, field: str, *, form: str, shown: str) -> dt.date:
     """A date in the strptime `form` (e.g. `%m/%d/%Y`, shown to users as MM/DD/YYYY)."""
     written = text.strip()

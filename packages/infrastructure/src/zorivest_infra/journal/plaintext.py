@@ -51,16 +51,19 @@ def _write_encrypted(src: Path, dest: Path, key: JournalKey) -> None:
         _export_plaintext(src, temporary, key)
 
 
+def _refused(
+    src: Path, problem: str, *, kind: type[ValidationError] = ValidationError
+) -> ValidationError:
+    """The error for a source database that cannot be encrypted: `src: <path> <problem>`."""
+    return kind(f"src: {src} {problem}", field="src", value=str(src))
+
+
 def _check_plaintext_source(src: Path) -> None:
     """Refuse a source that is not plaintext SQLite or whose schema this code cannot take."""
     with open(src, "rb") as handle:
         head = handle.read(len(_SQLITE_HEADER))
     if head and head != _SQLITE_HEADER:
-        raise ValidationError(
-            f"src: {src} is not a plaintext SQLite database (it may already be encrypted)",
-            field="src",
-            value=str(src),
-        )
+        raise _refused(src, "is not a plaintext SQLite database (it may already be encrypted)")
     uri = _ro_uri(src)
 
     def creator() -> sqlite3.Connection:
@@ -75,11 +78,7 @@ def _check_plaintext_source(src: Path) -> None:
         _require_journal_tables(src, tables)
         migrations.check_compatible(engine)  # a revision this code does not know: newer
     except sa_exc.DBAPIError as error:
-        raise ValidationError(
-            f"src: {src} cannot be read as an SQLite database ({error.orig})",
-            field="src",
-            value=str(src),
-        ) from error
+        raise _refused(src, f"cannot be read as an SQLite database ({error.orig})") from error
     finally:
         engine.dispose()
 
@@ -94,11 +93,11 @@ def _require_journal_tables(src: Path, tables: set[str]) -> None:
             if foreign
             else "it has no Zorivest schema revision (alembic_version)"
         )
-        raise NotAJournalDatabaseError(
-            f"src: {src} is not a plaintext Zorivest journal: {reason}; only a Zorivest "
-            "journal is encrypted (create a new one with: zorivest init)",
-            field="src",
-            value=str(src),
+        raise _refused(
+            src,
+            f"is not a plaintext Zorivest journal: {reason}; only a Zorivest journal is "
+            "encrypted (create a new one with: zorivest init)",
+            kind=NotAJournalDatabaseError,
         )
 
 
@@ -123,10 +122,8 @@ def _export_plaintext(src: Path, dest: Path, key: JournalKey) -> None:
             conn.execute("DETACH DATABASE zorivest_plain")
         except driver.Error as error:
             _raise_classified(error, dest)
-            raise ValidationError(
-                f"src: {src} could not be exported ({type(error).__name__}: {error})",
-                field="src",
-                value=str(src),
+            raise _refused(
+                src, f"could not be exported ({type(error).__name__}: {error})"
             ) from None
     finally:
         conn.close()
