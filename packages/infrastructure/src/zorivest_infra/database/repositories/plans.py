@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import TradePlan
 from zorivest_core.domain.enums import ImageOwnerType, PlanStatus
 from zorivest_infra.database.models import TradePlanModel
 from zorivest_infra.database.repositories._base import table_of, utc_now
 from zorivest_infra.database.repositories._core import CoreRepository
-from zorivest_infra.database.repositories.images import delete_images_of
+from zorivest_infra.database.repositories.images import images_deleted_with
 
 _PLANS = table_of(TradePlanModel)
+_DELETE_IMAGES = images_deleted_with(ImageOwnerType.PLAN)
 _P = _PLANS.c
 _ORDER = (_P.created_at, _P.id)
 
@@ -51,7 +50,7 @@ class SqlAlchemyTradePlanRepository(CoreRepository[TradePlan, int]):
         Raises:
             NotFoundError: No plan has that id (nothing is changed).
         """
-        self._delete(plan_id, then=_delete_images)
+        self._delete(plan_id, then=_DELETE_IMAGES)
 
     def link_trade(self, plan_id: int, exec_id: str) -> None:
         """Record that the trade `exec_id` executed the plan.
@@ -94,7 +93,3 @@ class SqlAlchemyTradePlanRepository(CoreRepository[TradePlan, int]):
 
     def count(self) -> int:
         return self._count()
-
-
-def _delete_images(connection: Connection, plan_id: int) -> None:
-    connection.execute(delete_images_of(ImageOwnerType.PLAN, str(plan_id)))

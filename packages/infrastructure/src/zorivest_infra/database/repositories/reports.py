@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
 from zorivest_core.domain.entities import TradeReport
 from zorivest_core.domain.enums import ImageOwnerType
 from zorivest_infra.database.models import TradeReportModel
 from zorivest_infra.database.repositories._base import table_of
 from zorivest_infra.database.repositories._core import CoreRepository
-from zorivest_infra.database.repositories.images import delete_images_of
+from zorivest_infra.database.repositories.images import images_deleted_with
 
 _REPORTS = table_of(TradeReportModel)
+_DELETE_IMAGES = images_deleted_with(ImageOwnerType.REPORT)
 
 
 class SqlAlchemyTradeReportRepository(CoreRepository[TradeReport, int]):
@@ -50,11 +49,7 @@ class SqlAlchemyTradeReportRepository(CoreRepository[TradeReport, int]):
         Raises:
             NotFoundError: No report has that id (nothing is changed).
         """
-        self._delete(report_id, then=_delete_images)
+        self._delete(report_id, then=_DELETE_IMAGES)
 
     def count(self) -> int:
         return self._count()
-
-
-def _delete_images(connection: Connection, report_id: int) -> None:
-    connection.execute(delete_images_of(ImageOwnerType.REPORT, str(report_id)))
