@@ -111,9 +111,9 @@ class RowMapper(Generic[E]):
             table.columns if selected is None else selected
         )
         self.written = tuple(
-            column.name
+            column.key
             for column in table.columns
-            if column.name in fields and column.name != generated
+            if column.key in fields and column.key != generated
         )
         self._read = tuple(
             (column.key, index)
@@ -186,6 +186,7 @@ class CoreRepository(SqlAlchemyRepository, Generic[E, K]):
     rows: ClassVar[RowMapper[Any]]
     _select: ClassVar[Select[Any]]
     _by_key: ClassVar[Select[Any]]
+    _key_exists: ClassVar[Select[Any]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -197,16 +198,18 @@ class CoreRepository(SqlAlchemyRepository, Generic[E, K]):
             null_reads_default=cls.null_reads_default,
         )
         cls._select = select(*cls.rows.selected)
-        # Compiled once and cached by SQLAlchemy: a lookup by key is the hot read.
-        cls._by_key = cls._select.where(cls.table.c[cls.key] == bindparam("key"))
+        # Built once, compiled once (SQLAlchemy caches it): a lookup by key is the hot read.
+        is_key = cls.table.c[cls.key] == bindparam("key")
+        cls._by_key = cls._select.where(is_key)
+        cls._key_exists = select(exists().where(is_key))
 
     def _to_row(self, entity: E) -> dict[str, Any]:
         """The entity's column values (without a generated key)."""
         return self.rows.to_row(entity)
 
-    def _from_row(self, row: Row[Any]) -> E:
-        """The entity in a row of the `selected` columns."""
-        entity: E = self.rows.from_row(row)
+    def _from_row(self, row: Row[Any], /, **given: Any) -> E:
+        """The entity in a row of the `selected` columns (`given` fields as given)."""
+        entity: E = self.rows.from_row(row, **given)
         return entity
 
     def _key_of(self, entity: E) -> K | None:
@@ -306,8 +309,7 @@ class CoreRepository(SqlAlchemyRepository, Generic[E, K]):
         return None if found is None else self._from_row(found)
 
     def _exists(self, key: K) -> bool:
-        statement = select(exists().where(self.table.c[self.key] == key))
-        return bool(self._connection().scalar(statement))
+        return bool(self._connection().scalar(self._key_exists, {"key": key}))
 
     def _update(self, entity: E, *, then: Callable[[Connection, K], object] | None = None) -> None:
         """Replace the stored row of the entity's key.

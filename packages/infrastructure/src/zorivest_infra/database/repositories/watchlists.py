@@ -41,15 +41,14 @@ class SqlAlchemyWatchlistRepository(CoreRepository[Watchlist, int]):
     generated_key = True
     stamps_updated_at = True
 
-    def _from_row(self, row: Row[Any]) -> Watchlist:
-        """The watchlist with its items (one more query)."""
-        items = self._connection().execute(
-            _SELECT_ITEMS.where(_I.watchlist_id == row.id).order_by(_I.id)
-        )
-        watchlist: Watchlist = self.rows.from_row(
-            row, items=[_ITEM_ROWS.from_row(item) for item in items]
-        )
-        return watchlist
+    def _from_row(self, row: Row[Any], /, **given: Any) -> Watchlist:
+        """The watchlist with its items: unless given, read with one more query."""
+        if "items" not in given:
+            items = self._connection().execute(
+                _SELECT_ITEMS.where(_I.watchlist_id == row.id).order_by(_I.id)
+            )
+            given["items"] = [_ITEM_ROWS.from_row(item) for item in items]
+        return super()._from_row(row, **given)
 
     def save(self, watchlist: Watchlist) -> int:
         """Store a new watchlist with its items; return its generated id.
@@ -76,8 +75,7 @@ class SqlAlchemyWatchlistRepository(CoreRepository[Watchlist, int]):
         items: defaultdict[int, list[WatchlistItem]] = defaultdict(list)
         for item in conn.execute(_SELECT_ITEMS.order_by(_I.watchlist_id, _I.id)):
             items[item.watchlist_id].append(_ITEM_ROWS.from_row(item))
-        mapper: RowMapper[Watchlist] = self.rows
-        return [mapper.from_row(row, items=items[row.id]) for row in lists]
+        return [self._from_row(row, items=items[row.id]) for row in lists]
 
     def update(self, watchlist: Watchlist) -> None:
         """Replace a stored watchlist's name, description and items.
