@@ -27,11 +27,6 @@ from zorivest_infra.database.repositories import (
     SqlAlchemyAccountRepository,
     SqlAlchemyTradeRepository,
 )
-from zorivest_infra.database.repositories.accounts import (
-    ACCOUNT_COLUMNS,
-    account_from_row,
-    account_to_row,
-)
 
 NEW_YORK: Final = ZoneInfo("America/New_York")
 
@@ -247,12 +242,16 @@ def test_rolled_back_accounts_leave_nothing(
     assert raw_count(session_factory, "accounts") == 0
 
 
-def test_mapping_functions_are_inverse() -> None:
+def test_row_mapping_is_inverse_and_reads_legacy_nulls_as_defaults() -> None:
+    rows = SqlAlchemyAccountRepository.rows
+    names = [column.key for column in rows.selected]
     account = make_account("MAP", notes="n", is_tax_advantaged=True)
-    row = account_to_row(account)
-    assert tuple(row) == ACCOUNT_COLUMNS
-    assert account_from_row([row[name] for name in ACCOUNT_COLUMNS]) == account
-    legacy = [*[row[name] for name in ACCOUNT_COLUMNS[:4]], None, None, None, BASE_TIME]
-    assert account_from_row(legacy) == make_account(
+    row = rows.to_row(account)
+    assert list(row) == names
+    assert row["account_type"] == account.account_type.value
+    assert rows.from_row([row[name] for name in names]) == account
+    legacy = {**row, "currency": None, "is_tax_advantaged": None, "notes": None}
+    assert rows.from_row([legacy[name] for name in names]) == make_account(
         "MAP", currency="USD", is_tax_advantaged=False, notes=None
     )
+    assert rows.from_row([{**legacy, "currency": ""}[name] for name in names]).currency == "USD"

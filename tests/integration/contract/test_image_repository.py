@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 from typing import Any, Final
 
 import pytest
@@ -26,11 +27,7 @@ from zorivest_infra.database.repositories import (
     SqlAlchemyImageRepository,
     SqlAlchemyTradeRepository,
 )
-from zorivest_infra.database.repositories.images import (
-    IMAGE_COLUMNS,
-    LISTED_IMAGE_COLUMNS,
-    image_from_row,
-)
+from zorivest_infra.database.repositories.images import LISTED_IMAGES
 
 ORIENTATION: Final = 0x0112
 
@@ -216,9 +213,7 @@ def test_listings_leave_out_the_image_bytes_and_keep_thumbnails(
         full = repo.get(image.id or 0)
         assert full is not None
         assert full.data is not None
-        assert image == ImageAttachment(
-            **{name: getattr(full, name) for name in LISTED_IMAGE_COLUMNS}, data=None
-        )
+        assert image == replace(full, data=None)
     by_owner = repo.get_for_owners(ImageOwnerType.TRADE, ["TRADE2", "TRADE1", "NOPE", "TRADE1"])
     assert list(by_owner) == ["TRADE2", "TRADE1", "NOPE"]
     assert [image.id for image in by_owner["TRADE1"]] == ids
@@ -317,8 +312,11 @@ def test_image_mapping_reads_full_and_listed_rows() -> None:
         "thumbnail": b"thumb",
         "data": b"full",
     }
-    full = image_from_row([values[name] for name in IMAGE_COLUMNS])
-    listed = image_from_row([values[name] for name in LISTED_IMAGE_COLUMNS])
+    full_rows = SqlAlchemyImageRepository.rows
+    full = full_rows.from_row([values[column.key] for column in full_rows.selected])
+    listed_columns = [column.key for column in LISTED_IMAGES.selected]
+    assert "data" not in listed_columns
+    listed = LISTED_IMAGES.from_row([values[name] for name in listed_columns], data=None)
     assert full.data == b"full"
     assert listed.data is None
     assert full.owner_type is ImageOwnerType.REPORT

@@ -1,7 +1,8 @@
 """SQLAlchemy repositories: one `SqlAlchemy<Name>Repository(session)` per aggregate.
 
 Each implements its port in `zorivest_core.application.ports`, takes and returns domain
-entities only, and never commits. Shared conventions and helpers: `_base`.
+entities only, and never commits. Shared conventions and helpers: `_base`; the mapping
+and statements of the one-table aggregates: `_core.CoreRepository`.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ commits (the unit of work or the caller does). The conventions, which the helper
 make short to follow:
 
 * **Reads** run Core statements on `self._connection()` (the session's connection for the
-  current transaction) and map rows to entities with explicit, tested functions. Nothing is
-  loaded into the session's identity map, so nothing there can go stale.
+  current transaction) and map rows to entities (by same-named fields and columns, see
+  `_core.RowMapper`; hot paths such as trades with explicit functions). Nothing is loaded
+  into the session's identity map, so nothing there can go stale.
 * **Writes** run inside `with self._atomic("what is being done"):`. That opens a SAVEPOINT
   and translates driver errors into domain errors at the call (`DuplicateError`,
   `ConflictError`, `StorageFullError`, chained to the driver error). A failed write rolls

@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import RowMapping, select
-
-from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import BalanceSnapshot
 from zorivest_infra.database.models import BalanceSnapshotModel
 from zorivest_infra.database.repositories._base import table_of
-from zorivest_infra.database.repositories._core import CoreRepository
+from zorivest_infra.database.repositories._core import CoreRepository, half_open
 
 _SNAPSHOTS = table_of(BalanceSnapshotModel)
-
-
-def snapshot_to_row(snapshot: BalanceSnapshot) -> dict[str, Any]:
-    """Column values of a snapshot (without its id)."""
-    return {
-        "account_id": snapshot.account_id,
-        "datetime": snapshot.datetime,
-        "balance": snapshot.balance,
-    }
-
-
-def row_to_snapshot(row: RowMapping) -> BalanceSnapshot:
-    """The snapshot stored in a `balance_snapshots` row."""
-    return BalanceSnapshot(
-        id=row["id"], account_id=row["account_id"], datetime=row["datetime"], balance=row["balance"]
-    )
+_S = _SNAPSHOTS.c
 
 
 class SqlAlchemyBalanceSnapshotRepository(CoreRepository[BalanceSnapshot, int]):
@@ -42,15 +23,10 @@ class SqlAlchemyBalanceSnapshotRepository(CoreRepository[BalanceSnapshot, int]):
 
     __slots__ = ()
     table = _SNAPSHOTS
+    entity = BalanceSnapshot
     key = "id"
     noun = "balance snapshot"
     generated_key = True
-
-    def _to_row(self, entity: BalanceSnapshot) -> dict[str, Any]:
-        return snapshot_to_row(entity)
-
-    def _from_row(self, row: RowMapping) -> BalanceSnapshot:
-        return row_to_snapshot(row)
 
     def save(self, snapshot: BalanceSnapshot) -> int:
         return self._save_new(snapshot)
@@ -76,27 +52,12 @@ class SqlAlchemyBalanceSnapshotRepository(CoreRepository[BalanceSnapshot, int]):
         Raises:
             ValidationError: `since` or `until` is naive.
         """
-        query = select(_SNAPSHOTS).where(_SNAPSHOTS.c.account_id == account_id)
-        if since is not None:
-            query = query.where(_SNAPSHOTS.c.datetime >= v.utc("since", since))
-        if until is not None:
-            query = query.where(_SNAPSHOTS.c.datetime < v.utc("until", until))
-        query = query.order_by(_SNAPSHOTS.c.datetime, _SNAPSHOTS.c.id)
-        rows = self._connection().execute(query).mappings()
-        return [row_to_snapshot(row) for row in rows]
+        window = half_open(_S.datetime, since, until)
+        return self._list(_S.account_id == account_id, *window, order_by=(_S.datetime, _S.id))
 
     def latest(self, account_id: str) -> BalanceSnapshot | None:
         """The account's most recent snapshot (the last saved one on a tie), or None."""
-        query = (
-            select(_SNAPSHOTS)
-            .where(_SNAPSHOTS.c.account_id == account_id)
-            .order_by(_SNAPSHOTS.c.datetime.desc(), _SNAPSHOTS.c.id.desc())
-            .limit(1)
-        )
-        row = self._connection().execute(query).mappings().one_or_none()
-        return None if row is None else row_to_snapshot(row)
+        return self._find(_S.account_id == account_id, order_by=(_S.datetime.desc(), _S.id.desc()))
 
     def count(self, account_id: str | None = None) -> int:
-        if account_id is None:
-            return self._count()
-        return self._count(_SNAPSHOTS.c.account_id == account_id)
+        return self._count(*self._equal(account_id=account_id))

@@ -7,130 +7,52 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Final
 
-from sqlalchemy import RowMapping, delete, func, insert, select
+from sqlalchemy import delete, select
 
 from zorivest_core.application.ports import BankImportResult
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import BankImportConfig, BankTransaction
 from zorivest_infra.database.models import BankImportConfigModel, BankTransactionModel
 from zorivest_infra.database.repositories._base import (
-    SqlAlchemyRepository,
     chunked,
     dialect_insert,
-    not_found,
     table_of,
 )
-from zorivest_infra.database.repositories._core import CoreRepository
+from zorivest_infra.database.repositories._core import CoreRepository, half_open
 
 _TRANSACTIONS = table_of(BankTransactionModel)
-_CONFIGS = table_of(BankImportConfigModel)
 # Bound parameters per IN list, and rows per multi-row INSERT: far below SQLite's and
 # PostgreSQL's parameter limits, large enough that a 10,000-line statement takes a handful
 # of round trips.
 _IN_CHUNK: Final = 500
 _INSERT_CHUNK: Final = 1000
-_ORDER = (_TRANSACTIONS.c.date, _TRANSACTIONS.c.id)
-_ACCOUNT_ID: Final = _TRANSACTIONS.c.account_id
-_DEDUP_HASH: Final = _TRANSACTIONS.c.dedup_hash
+_T = _TRANSACTIONS.c
+_ORDER = (_T.date, _T.id)
 
 
-def transaction_to_row(transaction: BankTransaction) -> dict[str, Any]:
-    """Column values of a bank transaction (without its id)."""
-    return {
-        "account_id": transaction.account_id,
-        "date": transaction.date,
-        "post_date": transaction.post_date,
-        "description": transaction.description,
-        "amount": transaction.amount,
-        "category": None if transaction.category is None else transaction.category.value,
-        "reference_id": transaction.reference_id,
-        "dedup_hash": transaction.dedup_hash,
-        "source": transaction.source.value,
-        "import_batch_id": transaction.import_batch_id,
-        "created_at": transaction.created_at,
-    }
-
-
-def row_to_transaction(row: RowMapping) -> BankTransaction:
-    """The transaction stored in a `bank_transactions` row."""
-    return BankTransaction(
-        id=row["id"],
-        account_id=row["account_id"],
-        date=row["date"],
-        post_date=row["post_date"],
-        description=row["description"],
-        amount=row["amount"],
-        category=row["category"],
-        reference_id=row["reference_id"],
-        dedup_hash=row["dedup_hash"],
-        source=row["source"],
-        import_batch_id=row["import_batch_id"],
-        created_at=row["created_at"],
-    )
-
-
-def config_to_row(config: BankImportConfig) -> dict[str, Any]:
-    """Column values of a bank import configuration (`config` is JSON text)."""
-    return {
-        "bank_id": config.bank_id,
-        "name": config.name,
-        "country": config.country,
-        "config": config.config,
-        "created_at": config.created_at,
-        "updated_at": config.updated_at,
-    }
-
-
-def row_to_config(row: RowMapping) -> BankImportConfig:
-    """The configuration in a `bank_import_configs` row (a NULL country reads as US)."""
-    return BankImportConfig(
-        bank_id=row["bank_id"],
-        name=row["name"],
-        country=row["country"] or "US",
-        config=row["config"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-class SqlAlchemyBankTransactionRepository(SqlAlchemyRepository):
+class SqlAlchemyBankTransactionRepository(CoreRepository[BankTransaction, int]):
     """Bank statement lines, unique per (account_id, dedup_hash).
 
     `dedup_hash` comes from `zorivest_core.domain.bank.compute_dedup_hash` (importers
     number identical lines of one statement with its `occurrence`). Time windows are
     half-open: `since` inclusive, `until` exclusive. Listings are by date, then id.
+    `save` returns the generated id (DuplicateError for a dedup hash the account already
+    has, ConflictError for an unknown account); `delete` raises NotFoundError for a
+    missing id.
     """
 
     __slots__ = ()
+    table = _TRANSACTIONS
+    entity = BankTransaction
+    key = "id"
+    noun = "bank transaction"
+    generated_key = True
 
     def save(self, transaction: BankTransaction) -> int:
-        """Store one new transaction and return its generated id.
-
-        Raises:
-            ValidationError: The transaction already carries an id.
-            DuplicateError: The account already has a transaction with this dedup hash.
-            ConflictError: The account does not exist.
-        """
-        if transaction.id is not None:
-            raise v.fail("id", transaction.id, "a new bank transaction is saved without an id")
-        with self._atomic(
-            f"saving a bank transaction of account {transaction.account_id!r}"
-        ) as conn:
-            new_id = conn.execute(
-                insert(_TRANSACTIONS)
-                .values(transaction_to_row(transaction))
-                .returning(_TRANSACTIONS.c.id)
-            ).scalar_one()
-        return int(new_id)
+        return self._save_new(transaction)
 
     def get(self, transaction_id: int) -> BankTransaction | None:
-        row = (
-            self._connection()
-            .execute(select(_TRANSACTIONS).where(_TRANSACTIONS.c.id == transaction_id))
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else row_to_transaction(row)
+        return self._get(transaction_id)
 
     def import_batch(
         self, transactions: Iterable[BankTransaction], *, import_batch_id: str | None = None
@@ -172,16 +94,15 @@ class SqlAlchemyBankTransactionRepository(SqlAlchemyRepository):
             for account_id, lines in by_account.items():
                 for hashes in chunked(list(lines), _IN_CHUNK):
                     stored = conn.execute(
-                        select(_TRANSACTIONS.c.dedup_hash).where(
-                            _TRANSACTIONS.c.account_id == account_id,
-                            _TRANSACTIONS.c.dedup_hash.in_(hashes),
+                        select(_T.dedup_hash).where(
+                            _T.account_id == account_id, _T.dedup_hash.in_(hashes)
                         )
                     ).scalars()
                     for dedup_hash in stored:
                         del lines[dedup_hash]
                         duplicates += 1
                 for transaction in lines.values():
-                    row = transaction_to_row(transaction)
+                    row = self._to_row(transaction)
                     if batch is not None:
                         row["import_batch_id"] = batch
                     rows.append(row)
@@ -191,8 +112,8 @@ class SqlAlchemyBankTransactionRepository(SqlAlchemyRepository):
             inserted = 0
             adding = (
                 dialect_insert(conn, _TRANSACTIONS)
-                .on_conflict_do_nothing(index_elements=[_ACCOUNT_ID, _DEDUP_HASH])
-                .returning(_TRANSACTIONS.c.id)
+                .on_conflict_do_nothing(index_elements=[_T.account_id, _T.dedup_hash])
+                .returning(_T.id)
             )
             for chunk in chunked(rows, _INSERT_CHUNK):
                 inserted += len(conn.execute(adding, chunk).all())
@@ -210,47 +131,26 @@ class SqlAlchemyBankTransactionRepository(SqlAlchemyRepository):
         Raises:
             ValidationError: `since` or `until` is naive.
         """
-        query = select(_TRANSACTIONS).where(_TRANSACTIONS.c.account_id == account_id)
-        if since is not None:
-            query = query.where(_TRANSACTIONS.c.date >= v.utc("since", since))
-        if until is not None:
-            query = query.where(_TRANSACTIONS.c.date < v.utc("until", until))
-        rows = self._connection().execute(query.order_by(*_ORDER))
-        return [row_to_transaction(row) for row in rows.mappings()]
+        window = half_open(_T.date, since, until)
+        return self._list(_T.account_id == account_id, *window, order_by=_ORDER)
 
     def list_for_batch(self, import_batch_id: str) -> list[BankTransaction]:
         """The transactions one import inserted, by date then id."""
-        rows = self._connection().execute(
-            select(_TRANSACTIONS)
-            .where(_TRANSACTIONS.c.import_batch_id == import_batch_id)
-            .order_by(*_ORDER)
-        )
-        return [row_to_transaction(row) for row in rows.mappings()]
+        return self._list(_T.import_batch_id == import_batch_id, order_by=_ORDER)
 
     def undo_batch(self, import_batch_id: str) -> int:
         """Delete every transaction of one import; return how many (0 for an unknown id)."""
         with self._atomic(f"undoing bank import batch {import_batch_id!r}") as conn:
             result = conn.execute(
-                delete(_TRANSACTIONS).where(_TRANSACTIONS.c.import_batch_id == import_batch_id)
+                delete(_TRANSACTIONS).where(_T.import_batch_id == import_batch_id)
             )
         return int(result.rowcount)
 
     def delete(self, transaction_id: int) -> None:
-        """Delete one transaction.
-
-        Raises:
-            NotFoundError: No transaction has that id.
-        """
-        with self._atomic(f"deleting bank transaction {transaction_id}") as conn:
-            result = conn.execute(delete(_TRANSACTIONS).where(_TRANSACTIONS.c.id == transaction_id))
-        if result.rowcount == 0:
-            raise not_found("bank transaction", transaction_id)
+        self._delete(transaction_id)
 
     def count(self, account_id: str | None = None) -> int:
-        query = select(func.count()).select_from(_TRANSACTIONS)
-        if account_id is not None:
-            query = query.where(_TRANSACTIONS.c.account_id == account_id)
-        return int(self._connection().execute(query).scalar_one())
+        return self._count(*self._equal(account_id=account_id))
 
 
 class SqlAlchemyBankImportConfigRepository(CoreRepository[BankImportConfig, str]):
@@ -261,16 +161,12 @@ class SqlAlchemyBankImportConfigRepository(CoreRepository[BankImportConfig, str]
     """
 
     __slots__ = ()
-    table = _CONFIGS
+    table = table_of(BankImportConfigModel)
+    entity = BankImportConfig
     key = "bank_id"
     noun = "bank import config"
     stamps_updated_at = True
-
-    def _to_row(self, entity: BankImportConfig) -> dict[str, Any]:
-        return config_to_row(entity)
-
-    def _from_row(self, row: RowMapping) -> BankImportConfig:
-        return row_to_config(row)
+    null_reads_default = ("country",)
 
     def save(self, config: BankImportConfig) -> None:
         self._save(config)

@@ -9,56 +9,32 @@ entities with `data=None` (thumbnails included).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
+from typing import Final
 
-from sqlalchemy import Delete, Table, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Delete, Table, bindparam, delete, insert, select
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import THUMBNAIL_SIZE, ImageAttachment
 from zorivest_core.domain.enums import ImageOwnerType
 from zorivest_core.domain.errors import ConflictError, ValidationError
 from zorivest_infra.database.models import ImageModel, TradeModel, TradePlanModel, TradeReportModel
-from zorivest_infra.database.repositories._base import (
-    SqlAlchemyRepository,
-    chunked,
-    not_found,
-    table_of,
-    utc_now,
-)
+from zorivest_infra.database.repositories._base import chunked, not_found, table_of, utc_now
+from zorivest_infra.database.repositories._core import CoreRepository, RowMapper
 
-__all__ = [
-    "IMAGE_COLUMNS",
-    "LISTED_IMAGE_COLUMNS",
-    "SqlAlchemyImageRepository",
-    "delete_images_of",
-    "image_from_row",
-]
-
-IMAGE_COLUMNS: Final = (
-    "id",
-    "owner_type",
-    "owner_id",
-    "mime_type",
-    "caption",
-    "width",
-    "height",
-    "file_size",
-    "created_at",
-    "thumbnail",
-    "data",
-)
-"""The stored columns of an image, in the order `image_from_row` reads them."""
-
-LISTED_IMAGE_COLUMNS: Final = IMAGE_COLUMNS[:-1]
-"""What listings select: everything but the full image bytes."""
+__all__ = ["LISTED_IMAGES", "SqlAlchemyImageRepository", "delete_images_of", "images_deleted_with"]
 
 _OWNER_LOOKUP_CHUNK: Final = 1_000
 
 _IMAGES: Final = table_of(ImageModel)
 _I = _IMAGES.c
-_SELECT_FULL: Final = select(*(_I[name] for name in IMAGE_COLUMNS))
-_SELECT_LISTED: Final = select(*(_I[name] for name in LISTED_IMAGE_COLUMNS))
+
+LISTED_IMAGES: Final = RowMapper(
+    ImageAttachment, _IMAGES, selected=[column for column in _I if column.name != "data"]
+)
+"""What listings read: every column but the full image bytes (give `data=None`)."""
+_SELECT_LISTED: Final = select(*LISTED_IMAGES.selected)
 
 # Where each owner type lives: its table and key column.
 _OWNERS: Final[dict[ImageOwnerType, tuple[Table, str]]] = {
@@ -73,23 +49,18 @@ def delete_images_of(owner_type: ImageOwnerType, owner_id: str) -> Delete:
     return delete(_IMAGES).where(_I.owner_type == owner_type.value, _I.owner_id == owner_id)
 
 
-def image_from_row(row: Sequence[Any]) -> ImageAttachment:
-    """An image from a row of `IMAGE_COLUMNS` values, or of `LISTED_IMAGE_COLUMNS` (then
-    `data` is None: not loaded)."""
-    data = row[10] if len(row) > len(LISTED_IMAGE_COLUMNS) else None
-    return ImageAttachment(
-        id=row[0],
-        owner_type=row[1],
-        owner_id=row[2],
-        mime_type=row[3],
-        caption=row[4],
-        width=row[5],
-        height=row[6],
-        file_size=row[7],
-        created_at=row[8],
-        thumbnail=row[9],
-        data=data,
-    )
+def images_deleted_with(owner_type: ImageOwnerType) -> Callable[[Connection, int], None]:
+    """What deleting a report or plan also runs, in its savepoint: deleting its images.
+
+    For `CoreRepository._delete(key, then=...)`, which runs it after the owner's row is
+    gone (and locked until commit on PostgreSQL), so an image committed concurrently for
+    the owner is seen and deleted too.
+    """
+
+    def delete_images(connection: Connection, owner_id: int) -> None:
+        connection.execute(delete_images_of(owner_type, str(owner_id)))
+
+    return delete_images
 
 
 def _owner_key(owner_type: ImageOwnerType, owner_id: object) -> str | int:
@@ -106,10 +77,15 @@ def _owner_key(owner_type: ImageOwnerType, owner_id: object) -> str | int:
     return int(owner)
 
 
-class SqlAlchemyImageRepository(SqlAlchemyRepository):
+class SqlAlchemyImageRepository(CoreRepository[ImageAttachment, int]):
     """Images of trades, reports and plans (implements `ImageRepository`)."""
 
     __slots__ = ()
+    table = _IMAGES
+    entity = ImageAttachment
+    key = "id"
+    noun = "image"
+    generated_key = True
 
     def save(
         self,
@@ -146,7 +122,14 @@ class SqlAlchemyImageRepository(SqlAlchemyRepository):
         from zorivest_infra.images import analyse_image  # Pillow: only when storing images
 
         analysed = analyse_image(image.data)
-        facts = analysed.facts
+        stored = replace(
+            image,
+            owner_type=kind,
+            owner_id=str(key),
+            thumbnail=analysed.thumbnail,
+            created_at=utc_now(),
+            **asdict(analysed.facts),
+        )
         owner_table, key_column = _OWNERS[kind]
         with self._atomic(f"attaching an image to {kind.value} {owner_id!r}") as connection:
             # FOR SHARE on PostgreSQL (ignored by SQLite): the owner cannot be deleted
@@ -160,29 +143,14 @@ class SqlAlchemyImageRepository(SqlAlchemyRepository):
                 raise ConflictError(
                     f"cannot attach an image: {kind.value} {owner_id!r} does not exist"
                 )
-            result = connection.execute(
-                insert(_IMAGES).values(
-                    owner_type=kind.value,
-                    owner_id=str(key),
-                    data=image.data,
-                    thumbnail=analysed.thumbnail,
-                    mime_type=facts.mime_type,
-                    caption=image.caption,
-                    width=facts.width,
-                    height=facts.height,
-                    file_size=facts.file_size,
-                    created_at=utc_now(),
-                )
-            )
-            primary_key = result.inserted_primary_key
-        if primary_key is None or primary_key[0] is None:  # pragma: no cover - driver contract
-            raise RuntimeError("the database returned no id for the new image")
-        return int(primary_key[0])
+            new_id = connection.execute(
+                insert(_IMAGES).values(self._to_row(stored)).returning(_I.id)
+            ).scalar_one()
+        return int(new_id)
 
     def get(self, image_id: int) -> ImageAttachment | None:
         """The image with its full bytes, or None."""
-        row = self._connection().execute(_SELECT_FULL.where(_I.id == image_id)).first()
-        return None if row is None else image_from_row(row)
+        return self._get(image_id)
 
     def get_for_trade(self, exec_id: str) -> list[ImageAttachment]:
         """A trade's images by id, without their full bytes (`data` is None)."""
@@ -194,7 +162,8 @@ class SqlAlchemyImageRepository(SqlAlchemyRepository):
         statement = _SELECT_LISTED.where(
             _I.owner_type == kind.value, _I.owner_id == str(owner_id)
         ).order_by(_I.id)
-        return [image_from_row(row) for row in self._connection().execute(statement)]
+        rows = self._connection().execute(statement)
+        return [LISTED_IMAGES.from_row(row, data=None) for row in rows]
 
     def get_for_owners(
         self, owner_type: ImageOwnerType, owner_ids: Sequence[str]
@@ -216,7 +185,7 @@ class SqlAlchemyImageRepository(SqlAlchemyRepository):
         connection = self._connection()
         for chunk in chunked(dict.fromkeys(wanted), _OWNER_LOOKUP_CHUNK):
             for row in connection.execute(statement, {"owner_ids": chunk}):
-                found[row[2]].append(image_from_row(row))
+                found[row.owner_id].append(LISTED_IMAGES.from_row(row, data=None))
         return found
 
     def get_thumbnail(self, image_id: int, max_size: int = THUMBNAIL_SIZE) -> bytes:
@@ -234,26 +203,18 @@ class SqlAlchemyImageRepository(SqlAlchemyRepository):
         if size == THUMBNAIL_SIZE:
             row = connection.execute(select(_I.thumbnail).where(_I.id == image_id)).first()
             if row is None:
-                raise not_found("image", image_id)
+                raise not_found(self.noun, image_id)
             if row[0] is not None:
                 return bytes(row[0])
         original = connection.execute(select(_I.data).where(_I.id == image_id)).first()
         if original is None:
-            raise not_found("image", image_id)
+            raise not_found(self.noun, image_id)
         from zorivest_infra.images import make_thumbnail  # Pillow: only when resizing
 
         return make_thumbnail(bytes(original[0]), size)
 
     def delete(self, image_id: int) -> None:
-        """Delete one image.
-
-        Raises:
-            NotFoundError: No image has this id.
-        """
-        with self._atomic(f"deleting image {image_id!r}") as connection:
-            result = connection.execute(delete(_IMAGES).where(_I.id == image_id))
-            if result.rowcount == 0:
-                raise not_found("image", image_id)
+        self._delete(image_id)
 
     def delete_for_owner(self, owner_type: ImageOwnerType, owner_id: str) -> int:
         """Delete all images of one owner; returns how many there were."""
@@ -264,4 +225,4 @@ class SqlAlchemyImageRepository(SqlAlchemyRepository):
 
     def count(self) -> int:
         """How many images are stored."""
-        return int(self._connection().scalar(select(func.count()).select_from(_IMAGES)) or 0)
+        return self._count()

@@ -12,7 +12,6 @@ from typing import Any, Final
 from sqlalchemy import (
     ColumnElement,
     Dialect,
-    RowMapping,
     and_,
     case,
     delete,
@@ -22,7 +21,6 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
-    update,
 )
 from sqlalchemy.sql.elements import KeyedColumnElement
 
@@ -38,12 +36,11 @@ from zorivest_core.domain.enums import RoundTripStatus
 from zorivest_core.domain.errors import ValidationError
 from zorivest_infra.database.models import AccountModel, RoundTripModel
 from zorivest_infra.database.repositories._base import (
-    SqlAlchemyRepository,
     check_limit,
     chunked,
-    not_found,
     table_of,
 )
+from zorivest_infra.database.repositories._core import CoreRepository, half_open
 from zorivest_infra.database.types import ExactDecimal, Money, UTCDateTime
 
 _TRIPS = table_of(RoundTripModel)
@@ -54,109 +51,33 @@ _PAIRS_PER_DELETE: Final = 200
 _MAX_BATCH: Final = 10_000
 
 
-def round_trip_to_row(trip: RoundTrip) -> dict[str, Any]:
-    """Column values of a round trip (without its id); exec-id lists are JSON arrays."""
-    return {
-        "account_id": trip.account_id,
-        "instrument": trip.instrument,
-        "direction": trip.direction.value,
-        "entry_exec_ids": list(trip.entry_exec_ids),
-        "exit_exec_ids": None if trip.exit_exec_ids is None else list(trip.exit_exec_ids),
-        "entry_avg_price": trip.entry_avg_price,
-        "exit_avg_price": trip.exit_avg_price,
-        "total_quantity": trip.total_quantity,
-        "realized_pnl": trip.realized_pnl,
-        "total_commission": trip.total_commission,
-        "opened_at": trip.opened_at,
-        "closed_at": trip.closed_at,
-        "status": trip.status.value,
-        "holding_period_seconds": trip.holding_period_seconds,
-        "currency": trip.currency,
-    }
+class SqlAlchemyRoundTripRepository(CoreRepository[RoundTrip, int]):
+    """Round trips per account. Listings are served by the (account_id, instrument) index.
 
-
-def row_to_round_trip(row: RowMapping) -> RoundTrip:
-    """The round trip stored in a `round_trips` row (NULLs read as the defaults)."""
-    return RoundTrip(
-        id=row["id"],
-        account_id=row["account_id"],
-        instrument=row["instrument"],
-        direction=row["direction"],
-        entry_exec_ids=row["entry_exec_ids"],
-        exit_exec_ids=row["exit_exec_ids"],
-        entry_avg_price=row["entry_avg_price"],
-        exit_avg_price=row["exit_avg_price"],
-        total_quantity=row["total_quantity"],
-        realized_pnl=row["realized_pnl"],
-        total_commission=(
-            Decimal(0) if row["total_commission"] is None else row["total_commission"]
-        ),
-        opened_at=row["opened_at"],
-        closed_at=row["closed_at"],
-        status=row["status"] or RoundTripStatus.OPEN,
-        holding_period_seconds=row["holding_period_seconds"],
-        currency=row["currency"],
-    )
-
-
-class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
-    """Round trips per account. Listings are served by the (account_id, instrument) index."""
+    Exec-id lists are stored as JSON arrays; a NULL commission or status reads as the
+    default. `save` returns the generated id; `save` and `update` raise ConflictError for
+    an unknown account, `update` and `delete` NotFoundError for a missing id.
+    """
 
     __slots__ = ()
+    table = _TRIPS
+    entity = RoundTrip
+    key = "id"
+    noun = "round trip"
+    generated_key = True
+    null_reads_default = ("total_commission", "status")
 
     def save(self, round_trip: RoundTrip) -> int:
-        """Store a new round trip and return its generated id.
-
-        Raises:
-            ValidationError: The round trip already carries an id (use `update`).
-            ConflictError: The account does not exist.
-        """
-        if round_trip.id is not None:
-            raise v.fail("id", round_trip.id, "a new round trip is saved without an id")
-        with self._atomic(f"saving a round trip of {round_trip.instrument!r}") as conn:
-            new_id = conn.execute(
-                insert(_TRIPS).values(round_trip_to_row(round_trip)).returning(_TRIPS.c.id)
-            ).scalar_one()
-        return int(new_id)
+        return self._save_new(round_trip)
 
     def get(self, round_trip_id: int) -> RoundTrip | None:
-        row = (
-            self._connection()
-            .execute(select(_TRIPS).where(_TRIPS.c.id == round_trip_id))
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else row_to_round_trip(row)
+        return self._get(round_trip_id)
 
     def update(self, round_trip: RoundTrip) -> None:
-        """Replace a stored round trip's values (found by its id).
-
-        Raises:
-            ValidationError: The round trip has no id.
-            NotFoundError: No round trip has that id.
-            ConflictError: The account does not exist.
-        """
-        if round_trip.id is None:
-            raise v.fail("id", None, "updating a round trip needs its id")
-        with self._atomic(f"updating round trip {round_trip.id}") as conn:
-            result = conn.execute(
-                update(_TRIPS)
-                .where(_TRIPS.c.id == round_trip.id)
-                .values(round_trip_to_row(round_trip))
-            )
-        if result.rowcount == 0:
-            raise not_found("round trip", round_trip.id)
+        self._update(round_trip)
 
     def delete(self, round_trip_id: int) -> None:
-        """Delete one round trip.
-
-        Raises:
-            NotFoundError: No round trip has that id.
-        """
-        with self._atomic(f"deleting round trip {round_trip_id}") as conn:
-            result = conn.execute(delete(_TRIPS).where(_TRIPS.c.id == round_trip_id))
-        if result.rowcount == 0:
-            raise not_found("round trip", round_trip_id)
+        self._delete(round_trip_id)
 
     def list_for_account(
         self,
@@ -172,18 +93,14 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
             instrument: Only this instrument (exact match).
             status: Only round trips with this status.
         """
-        query = select(_TRIPS).where(_TRIPS.c.account_id == account_id)
-        if instrument is not None:
-            query = query.where(_TRIPS.c.instrument == instrument)
-        if status is not None:
-            query = query.where(_TRIPS.c.status == v.choice("status", status, RoundTripStatus))
-        rows = self._connection().execute(query.order_by(_TRIPS.c.opened_at, _TRIPS.c.id))
-        return [row_to_round_trip(row) for row in rows.mappings()]
+        wanted = None if status is None else v.choice("status", status, RoundTripStatus)
+        return self._list(
+            *self._equal(account_id=account_id, instrument=instrument, status=wanted),
+            order_by=(_R.opened_at, _R.id),
+        )
 
     def count(self) -> int:
-        return int(
-            self._connection().execute(select(func.count()).select_from(_TRIPS)).scalar_one()
-        )
+        return self._count()
 
     def save_many(self, round_trips: Iterable[RoundTrip]) -> int:
         """Store new round trips (no ids) in batches; how many were stored.
@@ -280,28 +197,32 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
         Consume it inside the unit of work that created it.
         """
         size = check_limit(batch_size, maximum=_MAX_BATCH, field="batch_size")
-        conditions = _conditions(where, _R.opened_at)
+        conditions = self._matching(where, _R.opened_at)
         return self._keyset(conditions, size)
+
+    def _matching(
+        self, where: RoundTripFilter, moment: ColumnElement[dt.datetime]
+    ) -> list[ColumnElement[bool]]:
+        """The conditions of a filter, with since/until on `moment`."""
+        status = None if where.status is None else v.choice("status", where.status, RoundTripStatus)
+        equal = self._equal(account_id=where.account_id, instrument=where.instrument, status=status)
+        return [*equal, *half_open(moment, where.since, where.until)]
 
     def _keyset(self, conditions: list[ColumnElement[bool]], size: int) -> Iterator[RoundTrip]:
         after: tuple[dt.datetime, int] | None = None
         while True:
-            query = select(_TRIPS).where(*conditions)
+            query = self._select.where(*conditions)
             if after is not None:
                 query = query.where(
                     or_(_R.opened_at > after[0], and_(_R.opened_at == after[0], _R.id > after[1]))
                 )
-            rows = (
-                self._connection()
-                .execute(query.order_by(_R.opened_at, _R.id).limit(size))
-                .mappings()
-                .all()
-            )
+            query = query.order_by(_R.opened_at, _R.id).limit(size)
+            rows = self._connection().execute(query).all()
             for row in rows:
-                yield row_to_round_trip(row)
+                yield self._from_row(row)
             if len(rows) < size:
                 return
-            after = (rows[-1]["opened_at"], rows[-1]["id"])
+            after = (rows[-1].opened_at, rows[-1].id)
 
     def statistics(
         self, where: RoundTripFilter = EVERY_ROUND_TRIP, *, by: ReportGrouping = ReportGrouping.ALL
@@ -321,7 +242,7 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
             since=where.since,
             until=where.until,
         )
-        conditions = _conditions(closed, _R.closed_at)
+        conditions = self._matching(closed, _R.closed_at)
         dialect = self._connection().dialect.name
         group = _group_expression(grouping, dialect).label("grp")
         # A round trip's amounts are in its executions' currency, else the account's.
@@ -433,23 +354,8 @@ class SqlAlchemyRoundTripRepository(SqlAlchemyRepository):
         return result
 
 
-_ROW_COLUMNS: Final = (
-    "account_id",
-    "instrument",
-    "direction",
-    "entry_exec_ids",
-    "exit_exec_ids",
-    "entry_avg_price",
-    "exit_avg_price",
-    "total_quantity",
-    "realized_pnl",
-    "total_commission",
-    "opened_at",
-    "closed_at",
-    "status",
-    "holding_period_seconds",
-    "currency",
-)
+_ROW_COLUMNS: Final = SqlAlchemyRoundTripRepository.rows.written
+"""The columns `save_many` binds, in table order (`_Inserter.encode` lists them so)."""
 
 
 def _identity(value: Any) -> Any:
@@ -465,6 +371,7 @@ class _Inserter:
     positional: bool
 
     def encode(self, trip: RoundTrip) -> tuple[Any, ...] | dict[str, Any]:
+        # Spelled out, not mapped generically: a rebuild encodes hundreds of thousands.
         if trip.id is not None:
             raise v.fail("id", trip.id, "a new round trip is saved without an id")
         values = (
@@ -580,21 +487,6 @@ def _same_group(
 ) -> ColumnElement[bool]:
     # The ALL grouping's key is NULL on both sides; NULL = NULL is not true in SQL.
     return or_(left == right, and_(left.is_(None), right.is_(None)))
-
-
-def _conditions(where: RoundTripFilter, moment: ColumnElement[Any]) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if where.account_id is not None:
-        conditions.append(_R.account_id == where.account_id)
-    if where.instrument is not None:
-        conditions.append(_R.instrument == where.instrument)
-    if where.status is not None:
-        conditions.append(_R.status == v.choice("status", where.status, RoundTripStatus))
-    if where.since is not None:
-        conditions.append(moment >= v.utc("since", where.since))
-    if where.until is not None:
-        conditions.append(moment < v.utc("until", where.until))
-    return conditions
 
 
 def _group_expression(grouping: ReportGrouping, dialect: str) -> ColumnElement[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, insert, select, update
+from sqlalchemy import insert, select
 
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import AppDefault, Setting
@@ -18,62 +18,12 @@ from zorivest_core.domain.settings import (
     pattern_default,
 )
 from zorivest_infra.database.models import AppDefaultModel, SettingModel
-from zorivest_infra.database.repositories._base import (
-    SqlAlchemyRepository,
-    chunked,
-    dialect_insert,
-    not_found,
-    table_of,
-    utc_now,
-)
+from zorivest_infra.database.repositories._base import chunked, table_of, utc_now
+from zorivest_infra.database.repositories._core import CoreRepository
 
 _SETTINGS = table_of(SettingModel)
 _DEFAULTS = table_of(AppDefaultModel)
 _IN_CHUNK = 500
-
-
-def setting_to_row(setting: Setting) -> dict[str, Any]:
-    """Column values of a user setting."""
-    return {
-        "key": setting.key,
-        "value": setting.value,
-        "value_type": None if setting.value_type is None else setting.value_type.value,
-        "updated_at": setting.updated_at,
-    }
-
-
-def row_to_setting(row: RowMapping) -> Setting:
-    """The user setting stored in a `settings` row."""
-    return Setting(
-        key=row["key"],
-        value=row["value"],
-        value_type=row["value_type"],
-        updated_at=row["updated_at"],
-    )
-
-
-def default_to_row(default: AppDefault) -> dict[str, Any]:
-    """Column values of an application default."""
-    return {
-        "key": default.key,
-        "value": default.value,
-        "value_type": default.value_type.value,
-        "category": default.category,
-        "description": default.description,
-        "updated_at": default.updated_at,
-    }
-
-
-def row_to_default(row: RowMapping) -> AppDefault:
-    """The application default stored in an `app_defaults` row."""
-    return AppDefault(
-        key=row["key"],
-        value=row["value"],
-        value_type=row["value_type"],
-        category=row["category"],
-        description=row["description"],
-        updated_at=row["updated_at"],
-    )
 
 
 def _checked_default(default: AppDefault) -> AppDefault:
@@ -82,7 +32,7 @@ def _checked_default(default: AppDefault) -> AppDefault:
     return default
 
 
-class SqlAlchemySettingsRepository(SqlAlchemyRepository):
+class SqlAlchemySettingsRepository(CoreRepository[Setting, str]):
     """The user's setting overrides, resolved against the application defaults.
 
     Resolution order for a key: the user's `settings` row, else the `app_defaults` row,
@@ -91,16 +41,14 @@ class SqlAlchemySettingsRepository(SqlAlchemyRepository):
     """
 
     __slots__ = ()
+    table = _SETTINGS
+    entity = Setting
+    key = "key"
+    noun = "setting"
 
     def get(self, key: str) -> Setting | None:
         """The user's own row for a key (no defaults applied), or None."""
-        row = (
-            self._connection()
-            .execute(select(_SETTINGS).where(_SETTINGS.c.key == key))
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else row_to_setting(row)
+        return self._get(key)
 
     def _default_type(self, key: str) -> SettingValueType | None:
         stored = (
@@ -132,17 +80,7 @@ class SqlAlchemySettingsRepository(SqlAlchemyRepository):
         text_value, value_type = encode_setting(value, self._default_type(key), key=key)
         check_setting(key, decode_setting(text_value, value_type, key=key))
         setting = Setting(key=key, value=text_value, value_type=value_type, updated_at=utc_now())
-        row = setting_to_row(setting)
-        with self._atomic(f"setting {key!r}") as conn:
-            # One atomic upsert: a check-then-insert would let two callers setting the same
-            # new key race on PostgreSQL (READ COMMITTED), the loser getting DuplicateError.
-            upsert = dialect_insert(conn, _SETTINGS).values(row)
-            conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[_SETTINGS.c.key],
-                    set_={name: upsert.excluded[name] for name in row if name != "key"},
-                )
-            )
+        self._upsert(setting, on=("key",))
         return setting
 
     def delete(self, key: str) -> None:
@@ -151,10 +89,7 @@ class SqlAlchemySettingsRepository(SqlAlchemyRepository):
         Raises:
             NotFoundError: The user has no value for the key.
         """
-        with self._atomic(f"deleting setting {key!r}") as conn:
-            result = conn.execute(delete(_SETTINGS).where(_SETTINGS.c.key == key))
-        if result.rowcount == 0:
-            raise not_found("setting", key)
+        self._delete(key)
 
     def resolve(self, key: str) -> Any:
         """The effective, typed value of a key.
@@ -208,49 +143,31 @@ class SqlAlchemySettingsRepository(SqlAlchemyRepository):
 
     def list_all(self) -> list[Setting]:
         """The user's own rows, by key."""
-        rows = self._connection().execute(select(_SETTINGS).order_by(_SETTINGS.c.key))
-        return [row_to_setting(row) for row in rows.mappings()]
+        return self._list()
 
 
-class SqlAlchemyAppDefaultRepository(SqlAlchemyRepository):
-    """The application's defaults (seeded by the baseline migration)."""
+class SqlAlchemyAppDefaultRepository(CoreRepository[AppDefault, str]):
+    """The application's defaults (seeded by the baseline migration).
+
+    `save` and `update` refuse a default whose value does not read as its own
+    `value_type` (ValidationError); `save` raises DuplicateError for an existing key,
+    `update` NotFoundError for a missing one.
+    """
 
     __slots__ = ()
+    table = _DEFAULTS
+    entity = AppDefault
+    key = "key"
+    noun = "app default"
 
     def get(self, key: str) -> AppDefault | None:
-        row = (
-            self._connection()
-            .execute(select(_DEFAULTS).where(_DEFAULTS.c.key == key))
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else row_to_default(row)
+        return self._get(key)
 
     def save(self, default: AppDefault) -> None:
-        """Store a new default.
-
-        Raises:
-            ValidationError: Its value does not read as its own `value_type`.
-            DuplicateError: The key already has a default.
-        """
-        row = default_to_row(_checked_default(default))
-        with self._atomic(f"saving app default {default.key!r}") as conn:
-            conn.execute(insert(_DEFAULTS).values(row))
+        self._save(_checked_default(default))
 
     def update(self, default: AppDefault) -> None:
-        """Replace a stored default.
-
-        Raises:
-            ValidationError: Its value does not read as its own `value_type`.
-            NotFoundError: The key has no default.
-        """
-        row = default_to_row(_checked_default(default))
-        with self._atomic(f"updating app default {default.key!r}") as conn:
-            result = conn.execute(
-                update(_DEFAULTS).where(_DEFAULTS.c.key == default.key).values(row)
-            )
-        if result.rowcount == 0:
-            raise not_found("app default", default.key)
+        self._update(_checked_default(default))
 
     def upsert_missing(self, defaults: Iterable[AppDefault]) -> int:
         """Insert the defaults whose keys are missing; never overwrite. Return how many.
@@ -269,19 +186,15 @@ class SqlAlchemyAppDefaultRepository(SqlAlchemyRepository):
                 existing.update(
                     conn.execute(select(_DEFAULTS.c.key).where(_DEFAULTS.c.key.in_(keys))).scalars()
                 )
-            rows = [default_to_row(d) for key, d in wanted.items() if key not in existing]
+            rows = [self._to_row(d) for key, d in wanted.items() if key not in existing]
             if rows:
                 conn.execute(insert(_DEFAULTS), rows)
         return len(rows)
 
     def list_by_category(self, category: str) -> list[AppDefault]:
         """The defaults of one category, by key."""
-        rows = self._connection().execute(
-            select(_DEFAULTS).where(_DEFAULTS.c.category == category).order_by(_DEFAULTS.c.key)
-        )
-        return [row_to_default(row) for row in rows.mappings()]
+        return self._list(_DEFAULTS.c.category == category)
 
     def list_all(self) -> list[AppDefault]:
         """Every default, by key."""
-        rows = self._connection().execute(select(_DEFAULTS).order_by(_DEFAULTS.c.key))
-        return [row_to_default(row) for row in rows.mappings()]
+        return self._list()
