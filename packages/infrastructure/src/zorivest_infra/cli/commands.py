@@ -47,7 +47,7 @@ from zorivest_infra.cli.passphrase import (
     current_passphrase,
     optional_passphrase,
 )
-from zorivest_infra.cli.render import OutputFormat, pick_format, plural, safe, write_listing
+from zorivest_infra.cli.render import OutputFormat, pick_format, plural, safe, say, write_listing
 from zorivest_infra.cli.target import (
     Target,
     open_journal,
@@ -58,10 +58,6 @@ from zorivest_infra.cli.target import (
 )
 
 _TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
-
-
-def _say(message: str) -> None:
-    typer.echo(safe(message))
 
 
 def _warn(message: str) -> None:
@@ -104,8 +100,8 @@ def init(
         )
     with Journal.create(journal, passphrase) as created:
         revision = created.schema_revision
-    _say(f"Created encrypted journal {journal} (schema revision {revision}).")
-    _say("Keep the passphrase safe: without it the journal cannot be opened.")
+    say(f"Created encrypted journal {journal} (schema revision {revision}).")
+    say("Keep the passphrase safe: without it the journal cannot be opened.")
 
 
 @handle_errors
@@ -137,8 +133,8 @@ def encrypt(
     passphrase = chosen_passphrase(passphrase_file)
     with Journal.encrypt_plaintext(source, journal, passphrase) as created:
         revision = created.schema_revision
-    _say(f"Encrypted {source} into {journal} (schema revision {revision}).")
-    _say(f"{source} is unchanged and still readable by anyone: delete it once you are done.")
+    say(f"Encrypted {source} into {journal} (schema revision {revision}).")
+    say(f"{source} is unchanged and still readable by anyone: delete it once you are done.")
 
 
 # ------------------------------------------------------------------------------------------
@@ -194,7 +190,7 @@ def account_add(
             raise DuplicateError(f"account {identifier!r} already exists")
         uow.accounts.save(account)
         uow.commit()
-    _say(f"Added account {identifier} ({account_type.value}) to {target.shown}.")
+    say(f"Added account {identifier} ({account_type.value}) to {target.shown}.")
 
 
 @handle_errors
@@ -318,7 +314,7 @@ def attach(
         stored = attach_screenshot(opened.unit_of_work(), trade_id, data, caption=caption)
     size = f"{stored.file_size:,}" if stored.file_size is not None else "?"
     detail = f"{stored.width}x{stored.height} {stored.mime_type}, {size} bytes"
-    _say(f"Attached image {stored.id} ({detail}) to trade {trade_id}.")
+    say(f"Attached image {stored.id} ({detail}) to trade {trade_id}.")
 
 
 @handle_errors
@@ -487,7 +483,7 @@ def verify(
         ) from error
     if result.ok:
         checks = ", ".join(name for name, passed in result.checks.items() if passed)
-        _say(f"OK: {target.shown} passed every check ({checks}).")
+        say(f"OK: {target.shown} passed every check ({checks}).")
         return
     for line in summarise_problems(result.problems):
         typer.echo(f"problem: {line}")
@@ -525,11 +521,11 @@ def upgrade(
     target, _ = resolve(journal, url, [], [])
     done = upgrade_journal(lambda: open_journal(target, passphrase_file))
     if not done.upgraded:
-        _say(f"{target.shown} is at the newest schema revision ({done.after}).")
+        say(f"{target.shown} is at the newest schema revision ({done.after}).")
         return
-    _say(f"Upgraded {target.shown} from schema revision {done.before or 'none'} to {done.after}.")
+    say(f"Upgraded {target.shown} from schema revision {done.before or 'none'} to {done.after}.")
     if done.snapshot is not None:
-        _say(f"Snapshot of the journal before the upgrade: {done.snapshot}")
+        say(f"Snapshot of the journal before the upgrade: {done.snapshot}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -564,7 +560,7 @@ def backup(
     with open_journal(Target(path=journal), passphrase_file) as opened:
         opened.backup(dest)
     size = dest.stat().st_size if dest.exists() else 0
-    _say(f"Backed up {journal} to {dest} ({size / 1e6:.1f} MB, encrypted).")
+    say(f"Backed up {journal} to {dest} ({size / 1e6:.1f} MB, encrypted).")
 
 
 @handle_errors
@@ -596,7 +592,7 @@ def passwd(
         if len(new) < 8:
             _warn("the new passphrase is shorter than 8 characters")
         opened.change_passphrase(new)
-    _say(f"Changed the passphrase of {journal}. Backups made before keep the old passphrase.")
+    say(f"Changed the passphrase of {journal}. Backups made before keep the old passphrase.")
 
 
 # ------------------------------------------------------------------------------------------

@@ -19,12 +19,8 @@ from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, positional
 from zorivest_infra.cli.out_files import existing_parent
 from zorivest_infra.cli.passphrase import chosen_passphrase
-from zorivest_infra.cli.render import plural, safe
+from zorivest_infra.cli.render import plural, say
 from zorivest_infra.cli.target import open_journal, resolve
-
-
-def _say(message: str) -> None:
-    typer.echo(safe(message))
 
 
 def _refuse_non_empty(directory: Path) -> None:
@@ -77,11 +73,11 @@ def export(
             shutil.rmtree(building, ignore_errors=True)
             raise
     rows = sum(summary.rows.values())
-    _say(
+    say(
         f"Exported {plural(len(summary.rows), 'table')} ({plural(rows, 'row')}) and "
         f"{plural(summary.files, 'file')} to {destination}."
     )
-    _say("These files are NOT encrypted: keep them private, delete them when done.")
+    say("These files are NOT encrypted: keep them private, delete them when done.")
 
 
 @handle_errors
@@ -130,4 +126,4 @@ def import_export(
             leftover.unlink(missing_ok=True)
     rows = sum(summary.rows.values())
     files = plural(summary.files, "file")
-    _say(f"Rebuilt {journal} from {directory}: {plural(rows, 'row')}, {files}.")
+    say(f"Rebuilt {journal} from {directory}: {plural(rows, 'row')}, {files}.")

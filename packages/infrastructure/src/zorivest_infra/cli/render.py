@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Final
 
+import typer
 from rich.cells import cell_len
 
 SAMPLE_ROWS: Final = 200
@@ -71,6 +72,11 @@ def _escape_one(match: re.Match[str]) -> str:
 def safe(text: str) -> str:
     """``text`` with every control character shown as an escape (``\\x1b``, ``\\n``)."""
     return _UNSAFE.sub(_escape_one, text)
+
+
+def say(message: str) -> None:
+    """Print a message line to stdout, control characters escaped (names, paths)."""
+    typer.echo(safe(message))
 
 
 def json_line(value: object) -> str:

@@ -49,7 +49,7 @@ from zorivest_infra.cli.output import (
     stdout_console,
     write_json_array,
 )
-from zorivest_infra.cli.render import OutputFormat, pick_format, plural, write_listing
+from zorivest_infra.cli.render import OutputFormat, pick_format, plural, say, write_listing
 from zorivest_infra.cli.target import open_unit_of_work, resolve
 
 if TYPE_CHECKING:
@@ -74,10 +74,6 @@ ROUND_TRIP_KEYS: Final = (
     "holding_period_seconds",
     "currency",
 )
-
-
-def _say(message: str) -> None:
-    typer.echo(message)
 
 
 # ------------------------------------------------------------------------------------------
@@ -177,7 +173,7 @@ def _rebuild(journal: str | None, url: str | None, passphrase_file: Path | None)
     with open_unit_of_work(target, passphrase_file) as uow:
         summary = rebuild_all(uow)
         uow.commit()
-    _say(
+    say(
         f"Rebuilt the round trips of {target.shown}: {summary.stored:,} round trips from "
         f"{summary.pairs:,} account/instrument pairs ({summary.deleted:,} replaced)."
     )

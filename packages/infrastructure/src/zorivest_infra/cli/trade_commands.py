@@ -19,7 +19,7 @@ from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.groups import command_group
 from zorivest_infra.cli.options import JournalOrUrl, Json, PassphraseFile, Url, Zone, positional
 from zorivest_infra.cli.output import entity_to_json, plain
-from zorivest_infra.cli.render import json_line, plural, safe
+from zorivest_infra.cli.render import json_line, plural, safe, say
 from zorivest_infra.cli.target import Target, open_journal, open_unit_of_work, resolve
 
 trade_app = command_group(
@@ -31,10 +31,6 @@ ExecId = Annotated[str | None, positional("EXEC_ID", "The trade's exec_id.")]
 
 def _value(option: str, help_text: str, metavar: str = "VALUE") -> object:
     return typer.Option(option, metavar=metavar, help=help_text, show_default=False)
-
-
-def _say(message: str) -> None:
-    typer.echo(safe(message))
 
 
 def _shown(value: object) -> str:
@@ -144,11 +140,11 @@ def edit(
     with open_unit_of_work(target, passphrase_file) as uow:
         result = corrections.edit_trade(uow, identifier, values)
     if not result.changes:
-        _say(f"Trade {identifier} already has these values; nothing changed.")
+        say(f"Trade {identifier} already has these values; nothing changed.")
         return
-    _say(f"Edited trade {identifier}:")
+    say(f"Edited trade {identifier}:")
     for change in result.changes:
-        _say(f"  {change.name}: {_shown(change.old)} -> {_shown(change.new)}")
+        say(f"  {change.name}: {_shown(change.old)} -> {_shown(change.new)}")
 
 
 @trade_app.command("delete")
@@ -169,7 +165,7 @@ def delete(
         confirm_or_refuse(f"trade {identifier}{_belongings(preview)}", yes=yes)
         with opened.unit_of_work() as uow:
             done = corrections.delete_trade(uow, identifier)
-    _say(f"Deleted trade {identifier}{_belongings(done)}.")
+    say(f"Deleted trade {identifier}{_belongings(done)}.")
 
 
 def _belongings(deletion: corrections.TradeDeletion) -> str:
@@ -210,10 +206,10 @@ def show(
         return
     for name, value in entity_to_json(details.trade).items():
         if value is not None:
-            _say(f"{name + ':':<14}{value}")
+            say(f"{name + ':':<14}{value}")
     report = details.report
     if report is not None:
-        _say("Review:")
+        say("Review:")
         for label, value in (
             ("note", report.lessons_learned),
             ("setup", report.setup_quality),
@@ -234,10 +230,10 @@ def show(
     for entry in details.mistakes:
         cost = "" if entry.estimated_cost is None else f", cost {plain(entry.estimated_cost)}"
         notes = "" if entry.notes is None else f": {entry.notes}"
-        _say(f"Mistake {entry.id}: {entry.category.value}{cost}{notes}")
+        say(f"Mistake {entry.id}: {entry.category.value}{cost}{notes}")
     for image in details.images:
         caption = "" if image.caption is None else f" {image.caption!s}"
-        _say(f"Image {image.id}: {image.mime_type} {image.width}x{image.height}{caption}")
+        say(f"Image {image.id}: {image.mime_type} {image.width}x{image.height}{caption}")
 
 
 def _yes_no(value: bool | None) -> str | None:
@@ -293,7 +289,7 @@ def note(
             followed_plan=followed_plan,
             emotional_state=emotion,
         )
-    _say(f"Saved the review of trade {identifier} (report {report.id}).")
+    say(f"Saved the review of trade {identifier} (report {report.id}).")
 
 
 @trade_app.command("tag")
@@ -326,7 +322,7 @@ def tag(
             uow, identifier, add_tags=added, remove_tags=list(remove or [])
         )
     shown = ", ".join(report.tags) if report.tags else "(none)"
-    _say(f"Tags of trade {identifier}: {shown}")
+    say(f"Tags of trade {identifier}: {shown}")
 
 
 @trade_app.command("mistake")
@@ -353,4 +349,4 @@ def mistake(
         entry = corrections.record_mistake(
             uow, identifier, rest[0], estimated_cost=cost, notes=notes
         )
-    _say(f"Recorded mistake {entry.id} ({entry.category.value}) on trade {identifier}.")
+    say(f"Recorded mistake {entry.id} ({entry.category.value}) on trade {identifier}.")
