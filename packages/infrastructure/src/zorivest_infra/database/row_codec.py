@@ -12,7 +12,7 @@ statement). Nothing here restates how a value is stored.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -46,19 +46,28 @@ class RowCodec:
         trusted: The values come from validated entities: use the column types'
             `trusted_bind_processor` where they have one (the same stored values, without
             re-checking scale, range or time zone).
+        leave: Names of columns `encode` and `encode_columns` leave as given (the caller
+            converts them later, with `encode_one`, where it needs the driver's value).
     """
 
     __slots__ = ("_binds", "_converting", "names")
 
     def __init__(
-        self, columns: Sequence[Column[Any]], dialect: Dialect, *, trusted: bool = False
+        self,
+        columns: Sequence[Column[Any]],
+        dialect: Dialect,
+        *,
+        trusted: bool = False,
+        leave: Collection[str] = (),
     ) -> None:
         self.names = tuple(column.name for column in columns)
         binds = (_bind_processor(column, dialect, trusted=trusted) for column in columns)
         self._binds = tuple(_identity if bind is None else bind for bind in binds)
         # Only the columns whose type converts anything are touched per row.
         self._converting = tuple(
-            (index, bind) for index, bind in enumerate(self._binds) if bind is not _identity
+            (index, bind)
+            for index, bind in enumerate(self._binds)
+            if bind is not _identity and self.names[index] not in leave
         )
 
     def encode(self, values: Sequence[Any]) -> tuple[Any, ...]:
@@ -81,7 +90,11 @@ class RowCodec:
 
     def encode_one(self, name: str, value: Any) -> Any:
         """One column's value as the driver binds it (e.g. a time bound in a WHERE)."""
-        return self._binds[self.names.index(name)](value)
+        return self.converter(name)(value)
+
+    def converter(self, name: str) -> Converter:
+        """One column's conversion to the driver's value (also for a `leave` column)."""
+        return self._binds[self.names.index(name)]
 
 
 @dataclass(frozen=True, slots=True)
