@@ -21,7 +21,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from bench.data import INSERT_TRADE_SQL, SELECT_TRADE_COLUMNS, RawTrade
+from bench.data import INSERT_TRADE_SQL, NO_DETAILS, SELECT_TRADE_COLUMNS, RawTrade
 from zorivest_infra.database.models import Base
 
 __all__ = [
@@ -156,9 +156,9 @@ def raw_reimport(conn: RawConnection, rows: Sequence[RawTrade]) -> tuple[int, in
         for row in chunk:
             existing = stored.get(row[0])
             if existing is None:
-                stored[row[0]] = row
+                stored[row[0]] = row + NO_DETAILS
                 new_rows.append(row)
-            elif existing == row:
+            elif existing == row + NO_DETAILS:  # a stored trade has all 17 columns
                 duplicates += 1
             else:
                 conflicts += 1

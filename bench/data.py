@@ -23,8 +23,10 @@ from zorivest_core.domain.enums import TradeAction
 
 __all__ = [
     "BASE_TIME",
+    "DETAIL_COLUMNS",
     "INSERT_TRADE_SQL",
     "MAIN_ACCOUNT",
+    "NO_DETAILS",
     "OTHER_ACCOUNT",
     "SELECT_TRADE_COLUMNS",
     "TRADE_COLUMNS",
@@ -46,9 +48,24 @@ TRADE_COLUMNS: Final = (
     "commission",
     "realized_pnl",
 )
-SELECT_TRADE_COLUMNS: Final = ", ".join(TRADE_COLUMNS)
+DETAIL_COLUMNS: Final = (
+    "asset_class",
+    "multiplier",
+    "underlying",
+    "expiry",
+    "strike",
+    "option_right",
+    "currency",
+    "fx_rate",
+)
+"""The instrument details (revision 0002): NULL for the benchmark's stock trades, but part
+of every stored trade, so every raw read selects them as the repository does."""
+NO_DETAILS: Final = (None,) * len(DETAIL_COLUMNS)
+
+SELECT_TRADE_COLUMNS: Final = ", ".join(TRADE_COLUMNS + DETAIL_COLUMNS)
 INSERT_TRADE_SQL: Final = (
-    f"INSERT INTO trades ({SELECT_TRADE_COLUMNS}) VALUES ({', '.join('?' * len(TRADE_COLUMNS))})"
+    f"INSERT INTO trades ({', '.join(TRADE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(TRADE_COLUMNS))})"
 )
 
 MAIN_ACCOUNT: Final = "U1000001"

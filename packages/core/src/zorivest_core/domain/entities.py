@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from itertools import repeat
 from typing import Any, Final, Self
 
 from zorivest_core.domain import validation as v
@@ -82,7 +83,7 @@ class _Entity:
         """
         if not count:
             return []
-        entities = [object.__new__(cls) for _ in range(count)]
+        entities = list(map(object.__new__, repeat(cls, count)))
         setters = _slot_setters(cls).values()
         for setter, column in zip(setters, columns, strict=True):
             deque(map(setter, entities, column), maxlen=0)

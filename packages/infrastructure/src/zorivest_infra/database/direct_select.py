@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Select
 
 from zorivest_infra.database.row_codec import CompiledStatement, Converter, PerDialect
+from zorivest_infra.database.types import ColumnDecoder
 
 __all__ = ["Columns", "DirectSelect", "driver_rows", "observed"]
 
@@ -48,37 +49,58 @@ Columns = tuple[int, list[Iterable[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
+class _Result:
+    """How one result column is decoded: value by value, and, where its type offers it, a
+    whole column in one call (looped in C)."""
+
+    index: int
+    per_value: Converter
+    whole_column: ColumnDecoder | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Compiled:
     statement: CompiledStatement
     binds: Mapping[str, Converter]
-    results: tuple[tuple[int, Converter], ...]
+    results: tuple[_Result, ...]
 
     def decode_row(self, row: Sequence[Any]) -> Sequence[Any]:
         if not self.results:
             return row
         values = list(row)
-        for index, convert in self.results:
-            values[index] = convert(values[index])
+        for result in self.results:
+            values[result.index] = result.per_value(values[result.index])
         return values
 
     def decode_columns(self, rows: list[Any]) -> Columns:
         if not rows:
             return 0, []
-        # Mapping each conversion over a whole column runs the loop in C.
-        columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
-        for index, convert in self.results:
-            columns[index] = map(convert, columns[index])
-        return len(rows), columns
+        count = len(rows)
+        columns: list[Any] = list(zip(*rows, strict=True))
+        for result in self.results:
+            column = columns[result.index]
+            if column.count(None) == count:
+                continue  # all NULL (a stock's option details): NULL decodes to None
+            if result.whole_column is not None:
+                try:
+                    columns[result.index] = result.whole_column(column)
+                    continue
+                except (TypeError, ValueError):
+                    pass  # some NULL (or an odd stored value): decode value by value
+            columns[result.index] = map(result.per_value, column)
+        return count, columns
 
 
 def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
     compiled = CompiledStatement.of(statement, dialect)
-    results: list[tuple[int, Converter]] = []
+    results: list[_Result] = []
     for index, column in enumerate(statement.selected_columns):
         # SQLite reports no column types (description type codes are None), as here.
         convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
         if convert is not None:
-            results.append((index, convert))
+            offered = getattr(column.type, "column_decoder", None)
+            whole: ColumnDecoder | None = None if offered is None else offered(dialect)
+            results.append(_Result(index, convert, whole))
     return _Compiled(compiled, compiled.bind_converters, tuple(results))
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation
+from itertools import repeat
+from operator import add
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Numeric, Text
@@ -22,6 +24,10 @@ from zorivest_core.domain.validation import SIGNIFICANT_DIGITS, canonical, decim
 _EXACT: Final = Context(prec=28, traps=[Inexact, InvalidOperation, DivisionByZero])
 """Arithmetic context of the decoders, independent of the thread's current context: 28
 digits hold any 64-bit scaled integer, and a rounded result would raise, never pass."""
+
+
+ColumnDecoder = Callable[[Iterable[Any]], list[Any]]
+"""Decodes a whole result column in one call (`ExactDecimal.column_decoder`)."""
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -123,6 +129,21 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
         return from_scaled_integer
 
+    def column_decoder(self, dialect: Dialect) -> ColumnDecoder | None:
+        """`result_processor` for a whole result column at once, looped in C (SQLite).
+
+        Raises TypeError if the column holds a NULL or a REAL: the caller then decodes it
+        value by value with `result_processor`, which reads NULL and refuses REAL by name.
+        """
+        if dialect.name != "sqlite":
+            return None
+        divide, unit = _EXACT.divide, Decimal(10) ** self.scale
+
+        def decode_column(values: Iterable[Any]) -> list[Any]:
+            return list(map(divide, values, repeat(unit)))
+
+        return decode_column
+
     @property
     def python_type(self) -> type[Decimal]:
         return Decimal
@@ -215,6 +236,21 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
                 return parse(value).replace(tzinfo=utc)
 
         return from_text
+
+    def column_decoder(self, dialect: Dialect) -> ColumnDecoder | None:
+        """`result_processor` for a whole result column at once, looped in C (SQLite).
+
+        Raises TypeError on a NULL and ValueError on a text with an offset of its own: the
+        caller then decodes that column value by value with `result_processor`.
+        """
+        if dialect.name != "sqlite":
+            return None
+        parse = dt.datetime.fromisoformat
+
+        def decode_column(values: Iterable[Any]) -> list[Any]:
+            return list(map(parse, map(add, values, repeat("+00:00"))))
+
+        return decode_column
 
     @property
     def python_type(self) -> type[dt.datetime]:

@@ -230,7 +230,10 @@ def trades_from_columns(count: int, columns: Sequence[Iterable[Any]]) -> list[Tr
     fields_ = list(columns)
     for name, decode in _FIELD_DECODERS:
         index = _COLUMN_INDEX[name]
-        fields_[index] = map(decode, fields_[index])
+        column = fields_[index]
+        if name in _NULLABLE_ENUMS and isinstance(column, tuple) and column.count(None) == count:
+            continue  # no value at all (a stock's option right): None stays None
+        fields_[index] = map(decode, column)
     return Trade.restore_columns(count, fields_)
 
 
@@ -266,6 +269,7 @@ _FIELD_DECODERS: Final[tuple[tuple[str, Callable[[Any], Any]], ...]] = (
 )
 """Stored values -> entity values for the columns whose column type leaves them stored
 (enum members from their text; a NULL commission or P&L reads as zero)."""
+_NULLABLE_ENUMS: Final = frozenset({"asset_class", "option_right"})
 
 
 def report_from_row(row: Sequence[Any]) -> TradeReport:
