@@ -111,7 +111,33 @@ def test_direct_reads_return_the_stored_values(engine: Engine) -> None:
     )
     assert str(nulled.price) == "410.5"  # canonical: no trailing zeros
     assert missing is None
-    assert [trade.exec_id for trade in listed] == ["OPT1", "STK1", "NUL1"]
+    # The listing decodes whole columns at once (mixed NULLs fall back to value by value):
+    # it must restore exactly what the lookups restored, row by row.
+    assert listed == [option, stock, nulled]
+
+
+def test_a_listing_of_stocks_only_keeps_their_details_none(engine: Engine) -> None:
+    _store(engine)
+    with Session(engine) as session:
+        SqlAlchemyTradeRepository(session).delete("OPT1")
+        session.commit()
+    _, listed = _read(engine)
+    assert [trade.exec_id for trade in listed] == ["STK1", "NUL1"]
+    for trade in listed:
+        details = (trade.asset_class, trade.multiplier, trade.expiry, trade.option_right)
+        assert details == (None, None, None, None)
+    assert listed[0].price == Decimal("189.25")
+    assert listed[1].realized_pnl == Decimal(0)
+
+
+def test_a_real_number_stored_behind_the_layers_back_is_refused_in_a_listing(
+    engine: Engine,
+) -> None:
+    _store(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE trades SET price = 1.5 WHERE exec_id = 'STK1'"))
+    with Session(engine) as session, pytest.raises(TypeError, match=r"inexact REAL value 1\.5"):
+        SqlAlchemyTradeRepository(session).list_for_account("ACC1", limit=10)
 
 
 def test_a_listener_sees_every_read_and_gets_the_same_entities(engine: Engine) -> None:
