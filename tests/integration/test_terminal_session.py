@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import signal
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +40,14 @@ def spawn(*arguments: str, env: dict[str, str] | None = None) -> pexpect.spawn[s
         dimensions=(40, WIDTH),
         encoding="utf-8",
         timeout=300,
+        # A terminal user's shell starts commands with Ctrl-C live; a test run started in
+        # the background (`pytest &`) would hand its ignored SIGINT down instead.
+        preexec_fn=_interruptible,
     )
+
+
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finish(child: pexpect.spawn[str]) -> tuple[str, int]:
