@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 ACCOUNT: Final = "U1000001"
 ZONE: Final = ZoneInfo("America/New_York")
 _START: Final = dt.datetime(2019, 1, 2, 9, 30)  # noqa: DTZ001 - New York wall-clock time
+_ROWS_PER_SESSION: Final = (6 * 3600 + 30 * 60) // 7  # 09:30 to 16:00, 7 s apart
 _HEAD: Final = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<FlexQueryResponse queryName="bench" type="AF">'
     b'<FlexStatements count="1">\n<FlexStatement accountId="' + ACCOUNT.encode() + b'">'
@@ -40,8 +41,11 @@ def _fields(i: int) -> tuple[str, str, int, int, int, dt.datetime]:
     quantity = 1 + i % 300
     price_cents = 1_000 + (i * 7_919) % 99_000
     commission_cents = 1 + i % 250
-    # Every 30 s on weekdays' trading hours would need a calendar; seconds apart is enough.
-    when = _START + dt.timedelta(seconds=7 * i)
+    # 7 s apart within each day's 09:30-16:00 session (weekends too: no calendar needed).
+    # Running around the clock reached 2019-03-10 02:00, a New York time that does not
+    # exist, which the importer rightly refuses.
+    day, slot = divmod(i, _ROWS_PER_SESSION)
+    when = _START + dt.timedelta(days=day, seconds=7 * slot)
     return _SYMBOLS[i % len(_SYMBOLS)], side, quantity, price_cents, commission_cents, when
 
 
