@@ -20,6 +20,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import TradeAction
+from zorivest_infra.database.models import TradeModel
 
 __all__ = [
     "BASE_TIME",
@@ -48,15 +49,8 @@ TRADE_COLUMNS: Final = (
     "commission",
     "realized_pnl",
 )
-DETAIL_COLUMNS: Final = (
-    "asset_class",
-    "multiplier",
-    "underlying",
-    "expiry",
-    "strike",
-    "option_right",
-    "currency",
-    "fx_rate",
+DETAIL_COLUMNS: Final = tuple(
+    column.name for column in TradeModel.__table__.columns if column.name not in TRADE_COLUMNS
 )
 """The instrument details (revision 0002): NULL for the benchmark's stock trades, but part
 of every stored trade, so every raw read selects them as the repository does."""

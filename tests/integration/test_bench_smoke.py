@@ -40,10 +40,10 @@ EXPECTED_ROWS = {
 }
 
 
-def test_bench_quick_runs_and_prints_every_workload(tmp_path: Path) -> None:
-    assert set(EXPECTED_ROWS) == set(WORKLOAD_NAMES)
+def _run_module(module: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """`python -m module arguments...` from the repository root; it must exit 0."""
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--workdir", str(tmp_path)],
+        [sys.executable, "-m", module, *arguments],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -51,6 +51,12 @@ def test_bench_quick_runs_and_prints_every_workload(tmp_path: Path) -> None:
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
+    return completed
+
+
+def test_bench_quick_runs_and_prints_every_workload(tmp_path: Path) -> None:
+    assert set(EXPECTED_ROWS) == set(WORKLOAD_NAMES)
+    completed = _run_module("bench", "--quick", "--workdir", str(tmp_path))
     lines = completed.stdout.splitlines()
     header = next(index for index, line in enumerate(lines) if line.startswith("workload "))
     rows = []
@@ -71,15 +77,7 @@ def test_bench_quick_runs_and_prints_every_workload(tmp_path: Path) -> None:
 
 
 def test_the_read_profile_runs_and_names_every_part() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.profile_reads"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-4000:]
+    completed = _run_module("bench.profile_reads")
     for part in (
         "raw get (driver execute + fetchone)",
         "ours newest 100 (unit of work + list)",

@@ -10,9 +10,7 @@ SQLAlchemy's error handling.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,25 +22,24 @@ from tests.factories import BASE_TIME, make_account, make_trade
 from zorivest_core.domain.entities import Trade
 from zorivest_core.domain.enums import AssetClass, OptionRight, TradeAction
 from zorivest_infra.database.direct_select import observed
-from zorivest_infra.database.engine import create_encrypted_engine
-from zorivest_infra.database.models import Base
 from zorivest_infra.database.repositories import (
     SqlAlchemyAccountRepository,
     SqlAlchemyTradeRepository,
 )
-from zorivest_infra.database.seed import seed_defaults
 
 
 @pytest.fixture
-def engine(tmp_path: Path, fast_kdf: None) -> Iterator[Engine]:
-    engine = create_encrypted_engine(tmp_path / "direct.db", "direct-select passphrase")
-    Base.metadata.create_all(engine)
-    with engine.begin() as connection:
-        seed_defaults(connection)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
+def engine(backend_engine: Engine) -> Engine:
+    """Each backend: the direct path on SQLite and SQLCipher, SQLAlchemy's on PostgreSQL,
+    and the same entities from all of them."""
+    return backend_engine
+
+
+@pytest.fixture
+def sqlite_engine(engine: Engine) -> Engine:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the direct path exists on SQLite only")
+    return engine
 
 
 OPTION = make_trade(
@@ -73,12 +70,18 @@ def _store(engine: Engine) -> None:
         trades.save(OPTION)
         session.commit()
     # A P&L left NULL, as rows from before revision 0003 may hold: it reads as zero.
+    # Written as each backend stores it: scaled integers and UTC text on SQLite.
+    sqlite = engine.dialect.name == "sqlite"
+    values = (
+        "'2024-01-02 15:00:00.000000', 'MSFT', 'BOT', 10000000000, 4105000000000"
+        if sqlite
+        else "'2024-01-02 15:00:00+00', 'MSFT', 'BOT', 1, 410.50"
+    )
     with engine.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO trades (exec_id, time, instrument, action, quantity, price, "
-                "account_id, commission, realized_pnl) VALUES ('NUL1', "
-                "'2024-01-02 15:00:00.000000', 'MSFT', 'BOT', 10000000000, 4105000000000, "
+                f"account_id, commission, realized_pnl) VALUES ('NUL1', {values}, "
                 "'ACC1', 0, NULL)"
             )
         )
@@ -131,8 +134,9 @@ def test_a_listing_of_stocks_only_keeps_their_details_none(engine: Engine) -> No
 
 
 def test_a_real_number_stored_behind_the_layers_back_is_refused_in_a_listing(
-    engine: Engine,
+    sqlite_engine: Engine,
 ) -> None:
+    engine = sqlite_engine
     _store(engine)
     with engine.begin() as connection:
         connection.execute(text("UPDATE trades SET price = 1.5 WHERE exec_id = 'STK1'"))
@@ -160,8 +164,9 @@ def test_a_listener_sees_every_read_and_gets_the_same_entities(engine: Engine) -
 
 
 def test_the_direct_path_does_not_go_through_connection_execute(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    engine = sqlite_engine
     _store(engine)
     expected = _read(engine)
     calls: list[object] = []
@@ -191,7 +196,8 @@ def test_observed_follows_listeners_as_they_come_and_go(engine: Engine) -> None:
         assert not observed(connection)
 
 
-def test_an_error_on_the_direct_path_is_raised_through_sqlalchemy(engine: Engine) -> None:
+def test_an_error_on_the_direct_path_is_raised_through_sqlalchemy(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
     _store(engine)
     handled: list[str] = []
 
