@@ -37,8 +37,13 @@ _CHUNK_ROWS: Final = 1_000
 
 def _fields(i: int) -> tuple[str, str, int, int, int, dt.datetime]:
     """Symbol, side, quantity, price (cents), commission (cents), local time of row i."""
-    side = "BUY" if i % 2 == 0 else "SELL"
-    quantity = 1 + i % 300
+    # Each symbol is bought, then the same quantity sold: a round trip of two executions,
+    # as a day trader's statement holds. (With side and quantity taken from i alone, each
+    # symbol was only ever bought or only ever sold: every lot stayed open, and matching
+    # must hold open lots in memory, so a million of them measured the data, not the import.)
+    leg = i // len(_SYMBOLS)
+    side = "BUY" if leg % 2 == 0 else "SELL"
+    quantity = 1 + (leg // 2) % 300
     price_cents = 1_000 + (i * 7_919) % 99_000
     commission_cents = 1 + i % 250
     # 7 s apart within each day's 09:30-16:00 session (weekends too: no calendar needed).
