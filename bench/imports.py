@@ -157,7 +157,8 @@ def run_flex_import(ctx: Context) -> list[Row]:
             [
                 f"file {format_bytes(size)}; ours = ibkr-flex importer (hardened expat, rows "
                 "validated as Trade entities) + import_statement (account mapping, "
-                "save_many, identifiers) + commit, into a new encrypted journal; best of 2",
+                "save_many, identifiers, the round trips of the touched pairs: two "
+                "executions each here) + commit, into a new encrypted journal; best of 2",
                 f"raw = fastest plain parse ({fastest}: {format_seconds(parsed[fastest])}; "
                 f"expat {format_seconds(parsed['expat'])}, iterparse "
                 f"{format_seconds(parsed['iterparse'])}) + executemany of the same 17-column "
