@@ -53,7 +53,8 @@ RAW_ITER_SQL: Final = (
     "ORDER BY time DESC, exec_id DESC"
 )
 RAW_TOTALS_SQL: Final = (
-    "SELECT count(*), sum(commission), sum(realized_pnl) FROM trades WHERE account_id = ?"
+    "SELECT count(*), sum(commission), sum(realized_pnl) "
+    "FROM trades INDEXED BY ix_trades_account_id_time WHERE account_id = ?"
 )
 REIMPORT_CHUNK: Final = 1_000
 """Rows per existence query in `raw_reimport` (the repository's chunk size too)."""

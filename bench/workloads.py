@@ -706,8 +706,9 @@ def run_totals(ctx: Context) -> list[Row]:
             ratio <= 2,
             [
                 f"best of {ctx.sizes.totals_repeats}; raw = SELECT count(*), sum(commission), "
-                "sum(realized_pnl) FROM trades WHERE account_id = ?; results checked equal "
-                "(exact Decimals vs scaled-integer sums)",
+                "sum(realized_pnl) FROM trades INDEXED BY ix_trades_account_id_time "
+                "WHERE account_id = ?; results checked equal (exact Decimals vs "
+                "scaled-integer sums)",
                 f"our SQL: {plan.statement}",
                 f"plan: {' / '.join(plan.lines)}",
             ],

@@ -38,6 +38,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
     type_coerce,
     update,
 )
@@ -660,10 +661,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
             ).where(_T.account_id == account_id)
             row = connection.execute(statement).one()
             return TradeTotals(count=int(row[0]), commission=row[1], realized_pnl=row[2])
-        parts = [*_sum_parts(_T.commission), *_sum_parts(_T.realized_pnl)]
-        row = connection.execute(
-            select(func.count(), *parts).where(_T.account_id == account_id)
-        ).one()
+        row = connection.execute(_SQLITE_TOTALS, {"account_id": account_id}).one()
         return TradeTotals(
             count=int(row[0]),
             commission=_exact_sum(row[1], row[2], _T.commission.type),
@@ -685,6 +683,22 @@ def _sum_parts(column: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnEl
         func.coalesce(func.sum(high), 0),
         func.coalesce(func.sum(low), 0),
     )
+
+
+# SQLite's planner (no statistics) may take the (account, instrument, time) index, which
+# visits the rows instrument by instrument, all over the file: on a million trades that is
+# ten times slower than the (account, time) index's nearly sequential order, each row
+# lookup decrypting another page. SQLAlchemy renders no SQLite index hint, so the FROM
+# is written out and the columns named without a table.
+_SQLITE_TOTALS: Final = (
+    select(
+        func.count(),
+        *_sum_parts(column("commission")),
+        *_sum_parts(column("realized_pnl")),
+    )
+    .select_from(text("trades INDEXED BY ix_trades_account_id_time"))
+    .where(column("account_id") == bindparam("account_id", type_=String))
+)
 
 
 def _exact_sum(high: int, low: int, column_type: Any) -> Decimal:
