@@ -10,6 +10,7 @@ SQLAlchemy's error handling.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -194,6 +195,22 @@ def test_observed_follows_listeners_as_they_come_and_go(engine: Engine) -> None:
         finally:
             event.remove(engine, "after_execute", record)
         assert not observed(connection)
+
+
+def test_sqlalchemy_s_statement_log_sees_every_read(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    _store(engine)
+    with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+        found, listed = _read(engine)
+    logged = [record.getMessage() for record in caplog.records]
+    selects = [
+        message for message in logged if message.startswith("SELECT") and "trades" in message
+    ]
+    # four gets and one listing, each logged as the statement it ran
+    assert len(selects) == 5
+    assert [trade.exec_id if trade else None for trade in found] == ["STK1", "OPT1", "NUL1", None]
+    assert [trade.exec_id for trade in listed] == ["OPT1", "STK1", "NUL1"]
 
 
 def test_an_error_on_the_direct_path_is_raised_through_sqlalchemy(sqlite_engine: Engine) -> None:

@@ -9,9 +9,10 @@ a lookup repeats thousands of times, `DirectSelect` skips that work, and only it
   are converted by the bind parameters' types and result rows by the selected columns'
   types: the column types stay the one codec, whichever path runs.
 * The direct path is taken only on SQLite and only while no execute or cursor event
-  listener is registered for the connection (engine, class or connection level). A
-  listener registered at any time sees every statement, because the statement then runs
-  through `Connection.execute` like any other.
+  listener is registered for the connection (engine, class or connection level) and
+  SQLAlchemy does not log the connection's statements (``echo``). A listener registered
+  at any time sees every statement, because the statement then runs through
+  `Connection.execute` like any other; so does the log.
 * A driver error on the direct path is never raised from there: the read runs again
   through SQLAlchemy, which raises it as it raises every error (translated by the
   engine's `handle_error`, and seen by those listeners). A read is safe to repeat.
@@ -34,7 +35,11 @@ __all__ = ["Columns", "DirectSelect", "driver_rows", "observed"]
 
 
 def observed(connection: Connection) -> bool:
-    """Whether an execute or cursor event listener would see statements on `connection`."""
+    """Whether statements on `connection` are watched: logged by SQLAlchemy (``echo`` or
+    the ``sqlalchemy.engine`` logger at INFO, as SQLAlchemy itself decides it per
+    connection) or seen by an execute or cursor event listener."""
+    if connection._echo:  # the flag SQLAlchemy's own statement logging reads
+        return True
     dispatch = connection.dispatch
     return bool(
         dispatch.before_execute
