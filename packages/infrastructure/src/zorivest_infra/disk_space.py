@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Final
 
 from zorivest_core.domain.errors import StorageFullError
+from zorivest_infra.database.sqlite_codes import SQLITE_FULL, SQLITE_IOERR, sqlite_result_code
 
 # Below this much free space an I/O error while writing is taken to be a full disk.
 _NEARLY_FULL_BYTES: Final = 1 << 20
-_SQLITE_FULL: Final = 13
-_SQLITE_IOERR: Final = 10
 
 
 def free_bytes(path: Path) -> int | None:
@@ -49,11 +48,10 @@ def is_out_of_space(error: BaseException, path: Path) -> bool:
     """Whether `error` (a driver error or an `OSError`) means the disk of `path` is full."""
     if isinstance(error, OSError):
         return error.errno in (errno.ENOSPC, errno.EDQUOT)
-    code = getattr(error, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
-    if primary == _SQLITE_FULL or "database or disk is full" in str(error):
+    code = sqlite_result_code(error)
+    if code == SQLITE_FULL:
         return True
-    if primary == _SQLITE_IOERR or "disk I/O error" in str(error):
+    if code == SQLITE_IOERR:
         free = free_bytes(path)
         return free is not None and free < _NEARLY_FULL_BYTES
     return False
