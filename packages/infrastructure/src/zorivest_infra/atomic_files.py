@@ -60,3 +60,24 @@ def publish(temporary: Path, dest: Path, *, replace: bool = False) -> None:
                 raise FileExistsError(errno.EEXIST, "file exists", str(dest)) from None
             os.replace(temporary, dest)
     fsync_path(dest.parent if str(dest.parent) else Path(), directory=True)
+
+
+def publish_directory(temporary: Path, dest: Path) -> None:
+    """Make the complete directory tree `temporary` appear as `dest`, durably.
+
+    Every file and directory of the tree is fsynced (so a crash after the rename cannot
+    leave a published tree with missing or short files), then the tree is renamed into
+    place, then the parent's directory entry is fsynced. `dest` must not exist or be an
+    empty directory (it is removed first).
+
+    Raises:
+        OSError: `dest` is not an empty directory (nothing published).
+    """
+    for root, _directories, files in os.walk(temporary, topdown=False):
+        for name in files:
+            fsync_path(Path(root, name))
+        fsync_path(Path(root), directory=True)
+    if dest.is_dir() and not dest.is_symlink():
+        dest.rmdir()  # refuses a directory that is not empty
+    os.rename(temporary, dest)
+    fsync_path(dest.parent if str(dest.parent) else Path(), directory=True)

@@ -23,6 +23,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,6 +35,7 @@ from sqlalchemy import (
     Boolean,
     Connection,
     Date,
+    Engine,
     Integer,
     LargeBinary,
     String,
@@ -44,6 +47,8 @@ from sqlalchemy import (
 )
 
 from zorivest_core.domain.errors import ValidationError
+from zorivest_core.domain.validation import decimal_text
+from zorivest_infra.atomic_files import publish_directory
 from zorivest_infra.database.models import Base
 from zorivest_infra.database.types import ExactDecimal, JSONText, UTCDateTime
 
@@ -137,7 +142,7 @@ def _csv_bool(value: str) -> bool:
 
 _Codec = dict[str, Callable[[Any], Any]]
 _JSON_ENCODE: Final[_Codec] = {
-    "decimal": lambda value: format(value, "f"),
+    "decimal": decimal_text,
     "time": lambda value: value.astimezone(dt.UTC).isoformat(),
     "date": lambda value: value.isoformat(),
 }
@@ -208,6 +213,34 @@ def _rows(connection: Connection, table: Table) -> Iterator[dict[str, Any]]:
     )
     for row in result.mappings():
         yield dict(row)
+
+
+def export_to_directory(
+    engine: Engine, destination: Path, data_format: DataFormat, *, revision: str | None
+) -> ExportSummary:
+    """`export_journal` of one consistent snapshot, appearing at `destination` whole or not
+    at all: written into a new private directory beside it, every file fsynced, then
+    renamed into place (`publish_directory`). On any error nothing is left behind.
+
+    Args:
+        engine: The journal's engine (PostgreSQL reads at REPEATABLE READ: one snapshot).
+        destination: A path that does not exist, or an empty directory.
+        data_format: ``csv`` or ``json``.
+        revision: The journal's schema revision, recorded in the manifest.
+    """
+    parent = destination.parent if str(destination.parent) else Path()
+    building = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=parent))
+    try:
+        connection = engine.connect()
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection, connection.begin():
+            summary = export_journal(connection, building, data_format, revision=revision)
+        publish_directory(building, destination)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return summary
 
 
 def export_journal(

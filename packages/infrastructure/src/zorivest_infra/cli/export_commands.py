@@ -6,15 +6,13 @@ go, make the result appear whole or not at all, and say what happened.
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
+from zorivest_infra.atomic_files import publish
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, positional
 from zorivest_infra.cli.out_files import existing_parent
@@ -51,27 +49,16 @@ def export(
     files (`images/`), and `manifest.json` listing every file with its SHA-256. Rebuild a
     journal from it with `zorivest import-export DIR NEW_JOURNAL`.
     """
-    from zorivest_infra.exporting import export_journal
+    from zorivest_infra.exporting import export_to_directory
 
     target, (name,) = resolve(journal, url, [directory], ["DIR"])
     destination = Path(name)
     _refuse_non_empty(destination)
-    parent = existing_parent(destination)
+    existing_parent(destination)
     with open_journal(target, passphrase_file) as opened:
-        revision = opened.schema_revision
-        building = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=parent))
-        try:
-            connection = opened.engine.connect()
-            if connection.dialect.name == "postgresql":
-                connection = connection.execution_options(isolation_level="REPEATABLE READ")
-            with connection, connection.begin():
-                summary = export_journal(connection, building, data_format, revision=revision)
-            if destination.exists():
-                destination.rmdir()  # empty, checked above
-            building.rename(destination)
-        except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
-            raise
+        summary = export_to_directory(
+            opened.engine, destination, data_format, revision=opened.schema_revision
+        )
     rows = sum(summary.rows.values())
     say(
         f"Exported {plural(len(summary.rows), 'table')} ({plural(rows, 'row')}) and "
@@ -116,7 +103,7 @@ def import_export(
         ):
             summary = rebuild_journal(connection, directory)
         try:
-            os.link(building, journal)
+            publish(building, journal)
         except FileExistsError:
             raise CliError(
                 f"{journal} already exists; import-export never overwrites", ExitCode.ALREADY_EXISTS

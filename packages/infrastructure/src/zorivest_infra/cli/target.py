@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +30,7 @@ class Target:
     """A journal file or a database URL (exactly one is set)."""
 
     path: Path | None = None
-    url: str | None = None
+    url: str | None = field(default=None, repr=False)  # may hold a password: see `shown`
 
     @property
     def shown(self) -> str:
