@@ -24,13 +24,20 @@ from zorivest_core.application.ports import (
     UnitOfWork,
     UpgradableJournal,
 )
+from zorivest_core.application.use_cases.accounts import add_account
 from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
+from zorivest_core.application.use_cases.list_images import list_images
 from zorivest_core.application.use_cases.list_trades import PAGE_SIZE, list_trades
 from zorivest_core.application.use_cases.report import ReportRow, build_report
 from zorivest_core.application.use_cases.upgrade_journal import upgrade_journal
 from zorivest_core.domain.entities import RoundTrip, Trade
-from zorivest_core.domain.enums import RoundTripStatus, TradeAction
-from zorivest_core.domain.errors import InvalidImageError, NotFoundError, ValidationError
+from zorivest_core.domain.enums import AccountType, RoundTripStatus, TradeAction
+from zorivest_core.domain.errors import (
+    DuplicateError,
+    InvalidImageError,
+    NotFoundError,
+    ValidationError,
+)
 from zorivest_infra.database import migrations
 from zorivest_infra.journal import Journal
 
@@ -341,3 +348,54 @@ def test_upgrade_of_a_real_database_then_again_changes_nothing(tmp_path: Path) -
     assert first.upgraded
     assert second == SchemaUpgrade(before=head, after=head)
     assert not second.upgraded
+
+
+# -------------------------------------------------------------------------- accounts
+
+
+def test_add_account_applies_the_trader_s_defaults_and_commits(new_uow: NewUnitOfWork) -> None:
+    ira = add_account(new_uow(), account_id="IRA-1", name="Roth", account_type=AccountType.IRA)
+    cash = add_account(
+        new_uow(), account_id="CASH-1", name="Cash", account_type=AccountType.BROKER, currency="eur"
+    )
+    taxable_ira = add_account(
+        new_uow(),
+        account_id="IRA-2",
+        name="Rollover",
+        account_type=AccountType.IRA,
+        tax_advantaged=False,
+    )
+
+    assert (ira.is_tax_advantaged, ira.currency) == (True, "USD")
+    assert (cash.is_tax_advantaged, cash.currency) == (False, "EUR")
+    assert taxable_ira.is_tax_advantaged is False
+    with new_uow() as uow:  # committed: a new block reads them
+        stored = {account.account_id: account for account in uow.accounts.list_all()}
+    assert stored == {"IRA-1": ira, "CASH-1": cash, "IRA-2": taxable_ira}
+
+
+def test_add_account_refuses_an_existing_id_and_keeps_the_first(new_uow: NewUnitOfWork) -> None:
+    first = add_account(new_uow(), account_id="A1", name="First")
+
+    with pytest.raises(DuplicateError, match="account 'A1' already exists"):
+        add_account(new_uow(), account_id="A1", name="Second")
+
+    with new_uow() as uow:
+        assert uow.accounts.get("A1") == first
+
+
+# -------------------------------------------------------------------------- images
+
+
+def test_list_images_names_a_missing_trade_and_lists_a_trade_s_images(
+    new_uow: NewUnitOfWork,
+) -> None:
+    _fill(new_uow, make_trade("E1", account_id="A"), make_trade("E2", account_id="A"))
+    first = attach_screenshot(new_uow(), "E1", png_bytes(64, 48), caption="entry")
+    second = attach_screenshot(new_uow(), "E1", png_bytes(80, 60), caption="exit")
+
+    with new_uow() as uow:
+        assert [image.id for image in list_images(uow, "E1")] == [first.id, second.id]
+        assert list_images(uow, "E2") == []
+        with pytest.raises(NotFoundError, match="no trade with exec_id 'E9'"):
+            list_images(uow, "E9")

@@ -8,19 +8,19 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from zorivest_core.application.use_cases.accounts import add_account
 from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
+from zorivest_core.application.use_cases.list_images import list_images
 from zorivest_core.application.use_cases.list_trades import list_trades
 from zorivest_core.application.use_cases.upgrade_journal import upgrade_journal
-from zorivest_core.domain.entities import Account
 from zorivest_core.domain.enums import AccountType
-from zorivest_core.domain.errors import DuplicateError, NotFoundError
 from zorivest_infra.cli import csv_import
 from zorivest_infra.cli.columns import account_columns, image_columns, trade_columns
 from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
@@ -56,8 +56,6 @@ from zorivest_infra.cli.target import (
     require_existing_journal,
     resolve,
 )
-
-_TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
 
 
 def _warn(message: str) -> None:
@@ -174,22 +172,17 @@ def account_add(
     On a server database: `zorivest account add --url URL ID --name ...`
     """
     target, (identifier,) = resolve(journal, url, [account_id], ["ID"])
-    account = Account(
-        account_id=identifier,
-        name=name,
-        account_type=account_type,
-        institution=institution,
-        currency=currency.upper(),
-        is_tax_advantaged=(
-            account_type in _TAX_ADVANTAGED_TYPES if tax_advantaged is None else tax_advantaged
-        ),
-        notes=notes,
-    )
-    with open_unit_of_work(target, passphrase_file) as uow:
-        if uow.accounts.exists(identifier):
-            raise DuplicateError(f"account {identifier!r} already exists")
-        uow.accounts.save(account)
-        uow.commit()
+    with open_journal(target, passphrase_file) as opened:
+        add_account(
+            opened.unit_of_work(),
+            account_id=identifier,
+            name=name,
+            account_type=account_type,
+            institution=institution,
+            currency=currency,
+            tax_advantaged=tax_advantaged,
+            notes=notes,
+        )
     say(f"Added account {identifier} ({account_type.value}) to {target.shown}.")
 
 
@@ -334,9 +327,7 @@ def images(
     """
     target, (trade_id,) = resolve(journal, url, [exec_id], ["EXEC_ID"])
     with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
-        if not uow.trades.exists(trade_id):
-            raise NotFoundError(f"no trade with exec_id {trade_id!r}")
-        found = uow.images.get_for_trade(trade_id)
+        found = list_images(uow, trade_id)
     write_listing(
         image_columns(),
         found,

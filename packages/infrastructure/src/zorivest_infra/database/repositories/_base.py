@@ -198,17 +198,11 @@ def find_transaction_lost(session: Session) -> LostTransaction | None:
     transaction = session.get_transaction()
     if transaction is None or not transaction.is_active:
         return None
-    for connection in _held_connections(session, transaction):
+    for connection in transaction.connections:  # acquired so far (never more)
         problem = _driver_transaction_problem(connection)
         if problem is not None:
             return _record_transaction_lost(session, problem, None)
     return None
-
-
-def _held_connections(session: Session, transaction: SessionTransaction) -> Iterable[Connection]:
-    """The connections the session's (root) transaction has acquired so far (never more)."""
-    del session
-    return transaction.connections  # SQLAlchemy >= 2.1.7 (the declared minimum)
 
 
 def _driver_transaction_problem(connection: Connection) -> str | None:
