@@ -28,7 +28,12 @@ from zorivest_core.application.use_cases.accounts import add_account
 from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
 from zorivest_core.application.use_cases.list_images import list_images
 from zorivest_core.application.use_cases.list_trades import PAGE_SIZE, list_trades
-from zorivest_core.application.use_cases.report import ReportRow, build_report
+from zorivest_core.application.use_cases.report import (
+    CurrencyChoiceError,
+    ReportRow,
+    build_report,
+    report_in_one_currency,
+)
 from zorivest_core.application.use_cases.upgrade_journal import upgrade_journal
 from zorivest_core.domain.entities import RoundTrip, Trade
 from zorivest_core.domain.enums import AccountType, RoundTripStatus, TradeAction
@@ -305,6 +310,35 @@ def test_report_groups_in_utc_and_filters_on_closing_time(new_uow: NewUnitOfWork
         ("USD", 1, Decimal(-80)),
     ]
     assert nobody == []
+
+
+def test_report_in_one_currency_chooses_only_when_it_is_unambiguous(
+    new_uow: NewUnitOfWork,
+) -> None:
+    _fill_round_trips(new_uow)
+    with new_uow() as uow:
+        with pytest.raises(CurrencyChoiceError) as several:
+            report_in_one_currency(uow)
+        euro = report_in_one_currency(uow, currency="eur", by=ReportGrouping.DAY, daily=True)
+        only_b = report_in_one_currency(uow, RoundTripFilter(account_id="B"))
+        yen = report_in_one_currency(uow, currency="JPY")
+        nothing = report_in_one_currency(uow, RoundTripFilter(account_id="NOBODY"))
+        with pytest.raises(ValidationError, match="3-letter"):
+            report_in_one_currency(uow, currency="euro")
+    assert several.value.currencies == ["EUR", "USD"]
+    assert euro.currency == "EUR"
+    assert [(r.group, r.net_pnl) for r in euro.rows] == [
+        ("2024-03-06", Decimal(-7)),
+        ("2024-03-07", Decimal("-5.5")),
+    ]
+    assert euro.daily_net_pnl == [
+        (dt.date(2024, 3, 6), Decimal(-7)),
+        (dt.date(2024, 3, 7), Decimal("-5.5")),
+    ]
+    # account B's round trips are all in EUR: no choice needed
+    assert (only_b.currency, [r.net_pnl for r in only_b.rows]) == ("EUR", [Decimal("-5.5")])
+    assert (yen.currency, yen.rows, yen.daily_net_pnl) == ("JPY", [], [])
+    assert (nothing.currency, nothing.rows) == ("USD", [])
 
 
 # -------------------------------------------------------------------------- upgrade

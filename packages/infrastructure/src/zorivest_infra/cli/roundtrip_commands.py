@@ -7,7 +7,6 @@ The rules live in the use cases (`zorivest_core.application.use_cases.round_trip
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import decimal
 import json
 import sys
@@ -53,7 +52,6 @@ from zorivest_infra.cli.render import OutputFormat, pick_format, plural, say, wr
 from zorivest_infra.cli.target import open_unit_of_work, resolve
 
 if TYPE_CHECKING:
-    from zorivest_core.application.ports import UnitOfWork
     from zorivest_core.application.use_cases.report import ReportRow
 
 REBUILD: Final = "rebuild"
@@ -239,7 +237,11 @@ def report(
     objects, each also keyed by its day/week/month/instrument); decimals are strings and a
     ratio without a value (a profit factor without losses) is null.
     """
-    from zorivest_core.application.use_cases.report import REPORT_KEYS, build_report
+    from zorivest_core.application.use_cases.report import (
+        REPORT_KEYS,
+        CurrencyChoiceError,
+        report_in_one_currency,
+    )
 
     if as_json and as_csv:
         raise CliError("choose one of --json and --csv", ExitCode.USAGE)
@@ -254,11 +256,13 @@ def report(
     grouping = ReportGrouping(by.value) if by is not None else ReportGrouping.ALL
     with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
         check_account_filter(uow, account, target)
-        totals = build_report(uow, where)
-        chosen = _one_currency(totals, currency)
-        rows = totals if grouping is ReportGrouping.ALL else build_report(uow, where, by=grouping)
-        rows = [row for row in rows if row.currency == chosen]
-        days = _days(uow, where, chosen) if chart is not None else []
+        try:
+            report = report_in_one_currency(
+                uow, where, by=grouping, currency=currency, daily=chart is not None
+            )
+        except CurrencyChoiceError as error:
+            raise CliError(f"{error} with --currency CUR", ExitCode.USAGE) from None
+    rows, chosen, days = report.rows, report.currency, report.daily_net_pnl
     key = None if by is None else by.value
     if as_json:
         if key is None:
@@ -285,30 +289,6 @@ def report(
             chart, chart_png(days, title=title, currency=chosen or ""), replace=force
         )
         typer.echo(f"Wrote the chart to {chart} (1200x600 PNG).", err=as_json or as_csv)
-
-
-def _one_currency(totals: Sequence[ReportRow], wanted: str | None) -> str:
-    currencies = [row.currency for row in totals]
-    if wanted is not None:
-        return wanted.upper()
-    if len(currencies) > 1:
-        raise CliError(
-            f"the round trips are in several currencies ({', '.join(currencies)}), which are "
-            "never added together: choose one with --currency CUR",
-            ExitCode.USAGE,
-        )
-    return currencies[0] if currencies else "USD"
-
-
-def _days(uow: UnitOfWork, where: RoundTripFilter, currency: str) -> list[tuple[dt.date, Decimal]]:
-    from zorivest_core.application.use_cases.report import build_report
-
-    rows = build_report(uow, where, by=ReportGrouping.DAY)
-    return [
-        (dt.date.fromisoformat(row.group), row.net_pnl)
-        for row in rows
-        if row.currency == currency and row.group is not None
-    ]
 
 
 def _row_json(row: ReportRow, keys: Sequence[str]) -> dict[str, object]:

@@ -11,6 +11,7 @@ without a value (no round trips, no losses for the profit factor) is None.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -22,9 +23,18 @@ from zorivest_core.application.ports import (
     UnitOfWork,
 )
 from zorivest_core.domain import validation as v
+from zorivest_core.domain.errors import ValidationError
 from zorivest_core.domain.matching import divide_rounded
 
-__all__ = ["REPORT_KEYS", "ReportRow", "build_report", "report_row"]
+__all__ = [
+    "REPORT_KEYS",
+    "CurrencyChoiceError",
+    "CurrencyReport",
+    "ReportRow",
+    "build_report",
+    "report_in_one_currency",
+    "report_row",
+]
 
 REPORT_KEYS: Final = (
     "net_pnl",
@@ -110,3 +120,78 @@ def build_report(
     """The report over closed round trips (``where``'s since/until apply to closed_at)."""
     statistics = uow.round_trips.statistics(where or RoundTripFilter(), by=by)
     return [report_row(stats) for stats in statistics]
+
+
+DEFAULT_CURRENCY: Final = "USD"
+"""The currency of an empty report (no closed round trips), as of a new account."""
+
+
+class CurrencyChoiceError(ValidationError):
+    """The round trips are in several currencies and none was chosen (they are never added).
+
+    Attributes:
+        currencies: The currencies present, sorted.
+    """
+
+    def __init__(self, currencies: list[str]) -> None:
+        super().__init__(
+            f"the round trips are in several currencies ({', '.join(currencies)}), which are "
+            "never added together: choose one",
+            field="currency",
+        )
+        self.currencies = currencies
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyReport:
+    """The report of one currency: its rows and, when asked for, its net P&L per day."""
+
+    currency: str
+    rows: list[ReportRow]
+    daily_net_pnl: list[tuple[dt.date, Decimal]]
+
+
+def report_in_one_currency(
+    uow: UnitOfWork,
+    where: RoundTripFilter | None = None,
+    *,
+    by: ReportGrouping = ReportGrouping.ALL,
+    currency: str | None = None,
+    daily: bool = False,
+) -> CurrencyReport:
+    """The report of `currency`, or of the one currency the round trips are in.
+
+    Args:
+        uow: An active unit of work.
+        where: Which closed round trips (since/until apply to closed_at).
+        by: The grouping of the rows.
+        currency: An ISO 4217 code in either case; None: the only currency present
+            (`DEFAULT_CURRENCY` when there is none). A currency without round trips gives
+            an empty report.
+        daily: Also sum the net P&L per closing day (for a chart).
+
+    Raises:
+        CurrencyChoiceError: No currency given and the round trips are in several.
+        ValidationError: `currency` is not a 3-letter code.
+    """
+    totals = build_report(uow, where)
+    chosen = _chosen_currency([row.currency for row in totals], currency)
+    rows = totals if by is ReportGrouping.ALL else build_report(uow, where, by=by)
+    days = (
+        [
+            (dt.date.fromisoformat(row.group), row.net_pnl)
+            for row in build_report(uow, where, by=ReportGrouping.DAY)
+            if row.currency == chosen and row.group is not None
+        ]
+        if daily
+        else []
+    )
+    return CurrencyReport(chosen, [row for row in rows if row.currency == chosen], days)
+
+
+def _chosen_currency(present: list[str], wanted: str | None) -> str:
+    if wanted is not None:
+        return v.currency("currency", wanted.upper())
+    if len(present) > 1:
+        raise CurrencyChoiceError(sorted(present))
+    return present[0] if present else DEFAULT_CURRENCY
