@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.factories import make_account, make_trade, png_bytes
 from tests.fakes import FakeUnitOfWork
+from zorivest_core.application.importing import ImportContext
 from zorivest_core.application.ports import (
     ReportGrouping,
     RoundTripFilter,
@@ -26,6 +29,12 @@ from zorivest_core.application.ports import (
 )
 from zorivest_core.application.use_cases.accounts import add_account
 from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
+from zorivest_core.application.use_cases.import_statement import (
+    FieldChange,
+    ImportSummary,
+    StrictImportError,
+    import_statement,
+)
 from zorivest_core.application.use_cases.list_images import list_images
 from zorivest_core.application.use_cases.list_trades import PAGE_SIZE, list_trades
 from zorivest_core.application.use_cases.report import (
@@ -44,6 +53,7 @@ from zorivest_core.domain.errors import (
     ValidationError,
 )
 from zorivest_infra.database import migrations
+from zorivest_infra.importers.ibkr_flex import IbkrFlexImporter
 from zorivest_infra.journal import Journal
 
 NewUnitOfWork = Callable[[], UnitOfWork]
@@ -433,3 +443,64 @@ def test_list_images_names_a_missing_trade_and_lists_a_trade_s_images(
         assert list_images(uow, "E2") == []
         with pytest.raises(NotFoundError, match="no trade with exec_id 'E9'"):
             list_images(uow, "E9")
+
+
+# -------------------------------------------------------------------------- import
+
+FLEX = Path(__file__).parents[1] / "fixtures" / "imports" / "ibkr-flex" / "trades.xml"
+# One execution of that fixture (line 28): BUY 100 AAPL at 170, commission -1.
+FIRST_FILL = (
+    b'tradeID="501000001" ibExecID="0000a001.65e5c301.01.01" dateTime="20240304;093115" '
+    b'buySell="BUY" quantity="100" tradePrice="170" ibCommission="-1"'
+)
+
+
+def _import(new_uow: NewUnitOfWork, data: bytes, *, strict: bool = False) -> ImportSummary:
+    items = IbkrFlexImporter().parse(
+        io.BytesIO(data), ImportContext(zone=ZoneInfo("America/New_York"))
+    )
+    with new_uow() as uow:
+        summary = import_statement(uow, items, format_name="ibkr-flex", strict=strict)
+        uow.commit()
+    return summary
+
+
+def test_import_stores_a_statement_once_and_reports_a_changed_fill(
+    new_uow: NewUnitOfWork,
+) -> None:
+    with new_uow() as uow:
+        uow.accounts.save(make_account("U1234567"))
+        uow.commit()
+
+    first = _import(new_uow, FLEX.read_bytes())
+    again = _import(new_uow, FLEX.read_bytes())
+    changed = _import(
+        new_uow, FLEX.read_bytes().replace(FIRST_FILL, FIRST_FILL.replace(b'"170"', b'"170.5"'))
+    )
+
+    assert (first.items, first.inserted, first.fees, first.identifiers) == (16, 16, 1, 14)
+    assert (again.inserted, again.duplicates, again.conflicts) == (0, 16, 0)
+    assert (changed.inserted, changed.duplicates, changed.conflicts) == (0, 15, 1)
+    (report,) = changed.conflict_reports
+    assert (report.line, report.changes) == (28, (FieldChange("price", "170", "170.5"),))
+    with new_uow() as uow:
+        assert uow.trades.count() == 16
+        stored = uow.trades.get("0000a001.65e5c301.01.01")
+        assert stored is not None
+        assert (stored.price, stored.quantity) == (Decimal(170), Decimal(100))
+
+
+def test_a_strict_import_with_a_conflict_keeps_nothing(new_uow: NewUnitOfWork) -> None:
+    with new_uow() as uow:
+        uow.accounts.save(make_account("U1234567"))
+        uow.trades.save(
+            make_trade("0000a001.65e5c301.01.01", account_id="U1234567", currency="USD")
+        )
+        uow.commit()
+
+    with pytest.raises(StrictImportError) as refused:
+        _import(new_uow, FLEX.read_bytes(), strict=True)
+
+    assert (refused.value.summary.conflicts, refused.value.summary.rejected) == (1, 0)
+    with new_uow() as uow:  # the 15 new executions were not kept either
+        assert uow.trades.count() == 1

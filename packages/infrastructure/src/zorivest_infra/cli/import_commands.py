@@ -19,6 +19,7 @@ from zorivest_core.application.use_cases.import_statement import (
     CHUNK_SIZE,
     ConflictReport,
     ImportSummary,
+    StrictImportError,
     import_statement,
 )
 from zorivest_infra import importers
@@ -180,15 +181,17 @@ def import_statement_command(
                         on_progress=lambda _items: progress.update(
                             task, completed=counter.consumed
                         ),
+                        strict=strict,
                     )
-                    if strict and (summary.rejected or summary.conflicts):
-                        _print_summary(shown, target.shown, how, summary, committed=False)
-                        raise CliError(
-                            f"--strict: {count_of(summary.rejected, 'row')} rejected and "
-                            f"{count_of(summary.conflicts, 'conflict')}; nothing was imported",
-                            ExitCode.INVALID_INPUT,
-                        )
                     uow.commit()
+            except StrictImportError as refused:
+                found = refused.summary
+                _print_summary(shown, target.shown, how, found, committed=False)
+                raise CliError(
+                    f"--strict: {count_of(found.rejected, 'row')} rejected and "
+                    f"{count_of(found.conflicts, 'conflict')}; nothing was imported",
+                    ExitCode.INVALID_INPUT,
+                ) from None
             except KeyboardInterrupt:
                 raise CliError(
                     "import interrupted; nothing was imported (the import is one transaction)",

@@ -50,7 +50,7 @@ from zorivest_core.application.use_cases.round_trips import (
     refresh_round_trips,
 )
 from zorivest_core.domain.entities import BankTransaction, IdentifierMapping, LedgerEntry, Trade
-from zorivest_core.domain.errors import ConflictError, NotFoundError
+from zorivest_core.domain.errors import ConflictError, NotFoundError, ValidationError
 
 __all__ = [
     "CHUNK_SIZE",
@@ -59,6 +59,7 @@ __all__ = [
     "ConflictReport",
     "FieldChange",
     "ImportSummary",
+    "StrictImportError",
     "import_statement",
 ]
 
@@ -136,6 +137,21 @@ class ImportSummary:
             self.rejected_rows.append(RowRejection(line, reason))
 
 
+class StrictImportError(ValidationError):
+    """A strict import found rejected rows or conflicts: nothing may be committed.
+
+    Attributes:
+        summary: What the import would have done (the rows and conflicts to show).
+    """
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__(
+            f"strict import: rejected rows {summary.rejected:,}, conflicts "
+            f"{summary.conflicts:,}; nothing was imported"
+        )
+        self.summary = summary
+
+
 def import_statement(
     uow: UnitOfWork,
     items: Iterable[ParsedItem],
@@ -145,6 +161,7 @@ def import_statement(
     replace: bool = False,
     chunk_size: int = CHUNK_SIZE,
     on_progress: Callable[[int], None] | None = None,
+    strict: bool = False,
 ) -> ImportSummary:
     """Store a statement's items through `uow` (which the caller commits) and summarise.
 
@@ -157,8 +174,11 @@ def import_statement(
         replace: Replace conflicting stored trades with the file's version.
         chunk_size: Executions per bulk save.
         on_progress: Called with the number of items read so far, every 1,000 items.
+        strict: Refuse the whole import when any row is rejected or conflicts.
 
     Raises:
+        StrictImportError: `strict` and a row was rejected or conflicts (the caller
+            must not commit; the unit of work rolls back when the block ends).
         NotFoundError: `account_id` is not a journal account.
         AccountCollisionError: An exec_id is stored, or earlier in the file, under another
             account (the message names both rows).
@@ -184,6 +204,8 @@ def import_statement(
     run.finish()
     if on_progress is not None:
         on_progress(summary.items)
+    if strict and (summary.rejected or summary.conflicts):
+        raise StrictImportError(summary)
     return summary
 
 
