@@ -47,7 +47,7 @@ writes stay uncommitted until the unit of work commits. The project's engines
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import islice
@@ -89,6 +89,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 SESSION_CLOSED_KEY: Final = "zorivest.unit_of_work_closed"
 """Key in `Session.info` set by the unit of work when its block has ended."""
@@ -375,6 +376,27 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def keyset_pages(
+    fetch_page: Callable[[C | None], Sequence[T]], size: int, cursor_of: Callable[[T], C]
+) -> Iterator[T]:
+    """Every item of a keyset-paged query, page after page (memory: one page).
+
+    Args:
+        fetch_page: Reads the page after a cursor (None: the first page), at most `size`
+            items; each page is one indexed query continuing where the last ended (no
+            OFFSET, so nothing is skipped or repeated while others write).
+        size: The page size; a shorter page is the last.
+        cursor_of: The cursor of an item (the next page starts after it).
+    """
+    after: C | None = None
+    while True:
+        page = fetch_page(after)
+        yield from page
+        if len(page) < size:
+            return
+        after = cursor_of(page[-1])
 
 
 def utc_now() -> dt.datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -12,6 +12,7 @@ from typing import Any, Final
 from sqlalchemy import (
     ColumnElement,
     Dialect,
+    Row,
     and_,
     case,
     delete,
@@ -38,6 +39,7 @@ from zorivest_infra.database.models import AccountModel, RoundTripModel
 from zorivest_infra.database.repositories._base import (
     check_limit,
     chunked,
+    keyset_pages,
     table_of,
 )
 from zorivest_infra.database.repositories._core import CoreRepository, half_open
@@ -209,20 +211,17 @@ class SqlAlchemyRoundTripRepository(CoreRepository[RoundTrip, int]):
         return [*equal, *half_open(moment, where.since, where.until)]
 
     def _keyset(self, conditions: list[ColumnElement[bool]], size: int) -> Iterator[RoundTrip]:
-        after: tuple[dt.datetime, int] | None = None
-        while True:
+        def page(after: tuple[dt.datetime, int] | None) -> Sequence[Row[Any]]:
             query = self._select.where(*conditions)
             if after is not None:
                 query = query.where(
                     or_(_R.opened_at > after[0], and_(_R.opened_at == after[0], _R.id > after[1]))
                 )
             query = query.order_by(_R.opened_at, _R.id).limit(size)
-            rows = self._connection().execute(query).all()
-            for row in rows:
-                yield self._from_row(row)
-            if len(rows) < size:
-                return
-            after = (rows[-1].opened_at, rows[-1].id)
+            return self._connection().execute(query).all()
+
+        rows = keyset_pages(page, size, lambda row: (row.opened_at, row.id))
+        return map(self._from_row, rows)
 
     def statistics(
         self, where: RoundTripFilter = EVERY_ROUND_TRIP, *, by: ReportGrouping = ReportGrouping.ALL

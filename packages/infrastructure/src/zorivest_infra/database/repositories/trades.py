@@ -66,6 +66,7 @@ from zorivest_infra.database.repositories._base import (
     check_limit,
     chunked,
     contains_pattern,
+    keyset_pages,
     not_found,
     table_of,
     utc_now,
@@ -545,24 +546,13 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
         """
         size = check_limit(batch_size, maximum=MAX_PAGE_SIZE, field="batch_size")
         window = (v.optional_utc("since", since), v.optional_utc("until", until))
-        return self._batches(account_id, *window, size)
-
-    def _batches(
-        self,
-        account_id: str,
-        since: dt.datetime | None,
-        until: dt.datetime | None,
-        size: int,
-    ) -> Iterator[Trade]:
-        after: TradeCursor | None = None
-        while True:
-            page = self.list_for_account(
-                account_id, since=since, until=until, limit=size, after=after
-            )
-            yield from page
-            if len(page) < size:
-                return
-            after = TradeCursor.after(page[-1])
+        return keyset_pages(
+            lambda after: self.list_for_account(
+                account_id, since=window[0], until=window[1], limit=size, after=after
+            ),
+            size,
+            TradeCursor.after,
+        )
 
     def iter_in_matching_order(
         self,
