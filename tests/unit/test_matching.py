@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.budget import examples
 from zorivest_core.domain.enums import RoundTripStatus, TradeAction
 from zorivest_core.domain.errors import ValidationError
 from zorivest_core.domain.matching import (
@@ -31,7 +32,7 @@ T0: Final = dt.datetime(2024, 3, 8, 14, 30, tzinfo=dt.UTC)
 BOT: Final = TradeAction.BOT
 SLD: Final = TradeAction.SLD
 PROPERTIES: Final = settings(
-    max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

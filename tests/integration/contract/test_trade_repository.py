@@ -19,6 +19,7 @@ from sqlalchemy import Engine, insert, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.budget import examples
 from tests.factories import BASE_TIME, make_trade
 from tests.integration.contract._rows import (
     add_account,
@@ -705,7 +706,7 @@ def test_random_valid_trades_round_trip_exactly(property_engine: Engine) -> None
     # The engine is created once per test, and each example cleans up after itself:
     # hypothesis runs many examples inside one function-scoped fixture.
 
-    @settings(max_examples=50, deadline=None)
+    @settings(max_examples=examples(50), deadline=None)
     @given(trades=st.lists(TRADES, min_size=1, max_size=5, unique_by=lambda t: t.exec_id))
     def round_trip(trades: list[Trade]) -> None:
         with Session(property_engine) as session:

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from sqlalchemy import Engine, delete, func, select
 
+from tests.budget import examples as budget
 from tests.factories import png_bytes
 from tests.integration.reliability._child import (
     CHILD_PATH,
@@ -297,12 +298,12 @@ HOSTILE: Final = settings(
     ],
     database=None,
 )
-EXAMPLES_TRADES: Final = 120
-EXAMPLES_ACCOUNTS: Final = 60
-EXAMPLES_CAPTIONS: Final = 40
-EXAMPLES_REPORTS: Final = 60
-EXAMPLES_IMAGES: Final = 400
-EXAMPLES_IMAGES_REPOSITORY: Final = 30
+EXAMPLES_TRADES: Final = budget(120)
+EXAMPLES_ACCOUNTS: Final = budget(60)
+EXAMPLES_CAPTIONS: Final = budget(40)
+EXAMPLES_REPORTS: Final = budget(60)
+EXAMPLES_IMAGES: Final = budget(400)
+EXAMPLES_IMAGES_REPOSITORY: Final = budget(30)
 
 _CLEANED = (ImageModel, TradeReportModel, TradeModel, AccountModel)
 

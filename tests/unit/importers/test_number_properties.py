@@ -7,6 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.budget import examples
 from zorivest_infra.importers import values
 
 AMOUNTS = st.decimals(
@@ -31,7 +32,7 @@ def _grouped(value: Decimal, *, thousands: str, decimal: str) -> str:
     return f"{sign}{text}{decimal}{fraction}" if fraction else f"{sign}{text}"
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=examples(200), deadline=None)
 @given(AMOUNTS)
 def test_us_and_european_writing_read_back_exactly(value: Decimal) -> None:
     us = _grouped(value, thousands=",", decimal=".")
