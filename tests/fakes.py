@@ -4,7 +4,7 @@
 works on a copy of the committed tables; `commit()` publishes the copy and leaving the
 block discards what was not committed, so rollback behaves as on the real unit of work.
 Each fake repository implements its Protocol from `zorivest_core.application.ports`
-(mypy checks that: see `_conforms` at the bottom), keeps the entities it is given (they
+(mypy checks that: `FakeUnitOfWork` subclasses the port), keeps the entities it is given (they
 are immutable) and raises the domain's errors where the real one does: DuplicateError on
 an existing key, ConflictError on a missing referenced row, NotFoundError on updating or
 deleting a missing one.
@@ -24,34 +24,14 @@ from typing import Any, Self, TypeVar
 
 from zorivest_core.application.ports import (
     EVERY_ROUND_TRIP,
-    AccountRepository,
-    AppDefaultRepository,
-    BalanceSnapshotRepository,
-    BankImportConfigRepository,
     BankImportResult,
-    BankTransactionRepository,
-    BrokerConfigRepository,
-    ExcursionRepository,
-    IdentifierRepository,
-    ImageRepository,
-    LedgerRepository,
-    MarketProviderRepository,
-    McpGuardRepository,
-    MistakeRepository,
-    OptionsStrategyRepository,
     PnlStatistics,
     ReportGrouping,
     RoundTripFilter,
-    RoundTripRepository,
     SaveManyResult,
-    SettingsRepository,
     TradeCursor,
-    TradePlanRepository,
-    TradeReportRepository,
-    TradeRepository,
     TradeTotals,
     UnitOfWork,
-    WatchlistRepository,
 )
 from zorivest_core.domain import validation as v
 from zorivest_core.domain.entities import (
@@ -1126,33 +1106,13 @@ class FakeBankImportConfigRepository:
         return [self._db.bank_import_configs[k] for k in sorted(self._db.bank_import_configs)]
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(UnitOfWork):
     """The `UnitOfWork` port over a `FakeDatabase`; `committed` counts commits.
 
     Like the real one, entering an active unit of work raises, and leaving the block
-    without `commit()` discards the block's changes.
+    without `commit()` discards the block's changes. The repository attributes are the
+    port's (declared once there); mypy checks each fake assigned in `_begin` against them.
     """
-
-    trades: TradeRepository
-    images: ImageRepository
-    accounts: AccountRepository
-    balance_snapshots: BalanceSnapshotRepository
-    trade_reports: TradeReportRepository
-    trade_plans: TradePlanRepository
-    watchlists: WatchlistRepository
-    settings: SettingsRepository
-    app_defaults: AppDefaultRepository
-    market_providers: MarketProviderRepository
-    mcp_guard: McpGuardRepository
-    round_trips: RoundTripRepository
-    excursions: ExcursionRepository
-    identifiers: IdentifierRepository
-    ledger: LedgerRepository
-    options_strategies: OptionsStrategyRepository
-    mistakes: MistakeRepository
-    broker_configs: BrokerConfigRepository
-    bank_transactions: BankTransactionRepository
-    bank_import_configs: BankImportConfigRepository
 
     def __init__(self, database: FakeDatabase | None = None) -> None:
         self.database = database if database is not None else FakeDatabase()
@@ -1207,8 +1167,3 @@ class FakeUnitOfWork:
         self.broker_configs = FakeBrokerConfigRepository(db)
         self.bank_transactions = FakeBankTransactionRepository(db)
         self.bank_import_configs = FakeBankImportConfigRepository(db)
-
-
-def _conforms(uow: FakeUnitOfWork) -> UnitOfWork:
-    """Type-checked only: mypy proves FakeUnitOfWork (and so each fake) fits the ports."""
-    return uow
