@@ -31,7 +31,6 @@ from sqlalchemy import (
     cast,
     column,
     delete,
-    exists,
     func,
     insert,
     literal,
@@ -62,7 +61,6 @@ from zorivest_infra.database.models import (
 )
 from zorivest_infra.database.repositories._base import (
     LIKE_ESCAPE,
-    SqlAlchemyRepository,
     check_limit,
     chunked,
     contains_pattern,
@@ -71,6 +69,7 @@ from zorivest_infra.database.repositories._base import (
     table_of,
     utc_now,
 )
+from zorivest_infra.database.repositories._core import CoreRepository
 from zorivest_infra.database.repositories.images import delete_images_of
 from zorivest_infra.database.row_codec import CompiledStatement, PerDialect, RowCodec
 
@@ -123,7 +122,6 @@ _MISTAKES: Final = table_of(MistakeEntryModel)
 _T = _TRADES.c
 _SELECT_TRADE: Final = select(*(_T[name] for name in TRADE_COLUMNS))
 _GET: Final = DirectSelect(_SELECT_TRADE.where(_T.exec_id == bindparam("exec_id")))
-_EXISTS: Final = select(exists().where(_T.exec_id == bindparam("exec_id")))
 
 # The same columns without types: what the driver stores, with no conversion on the way in
 # or out. save_many compares trades with stored rows in these values.
@@ -300,16 +298,25 @@ def report_from_row(row: Sequence[Any]) -> TradeReport:
     )
 
 
-class SqlAlchemyTradeRepository(SqlAlchemyRepository):
+class SqlAlchemyTradeRepository(CoreRepository[Trade, str]):
     """Trades of every account (implements `TradeRepository`).
 
     Listings are newest first: `time` descending, ties broken by `exec_id` descending,
     served by the index `ix_trades_account_id_time (account_id, time, exec_id)`.
     Time windows are half-open: `since` is inclusive, `until` exclusive, so consecutive
-    windows never overlap or leave a gap.
+    windows never overlap or leave a gap. Single-row writes are the Core base's; reads and
+    bulk writes are this module's (one row codec, `DirectSelect`).
     """
 
     __slots__ = ()
+
+    table = _TRADES
+    entity = Trade
+    key = "exec_id"
+    noun = "trade"
+
+    def _to_row(self, entity: Trade) -> dict[str, Any]:
+        return trade_to_row(entity)  # the one mapping of a trade to its columns
 
     # -- single trades -------------------------------------------------------------------
 
@@ -320,8 +327,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
             DuplicateError: A trade with this exec_id is already stored.
             ConflictError: The trade's account does not exist.
         """
-        with self._atomic(f"saving trade {trade.exec_id!r}") as connection:
-            connection.execute(insert(_TRADES).values(trade_to_row(trade)))
+        self._save(trade)
 
     def get(self, exec_id: str) -> Trade | None:
         """The trade with this exec_id, or None."""
@@ -330,14 +336,11 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
 
     def exists(self, exec_id: str) -> bool:
         """Whether a trade with this exec_id is stored."""
-        return bool(self._connection().scalar(_EXISTS, {"exec_id": exec_id}))
+        return self._exists(exec_id)
 
     def count(self, account_id: str | None = None) -> int:
         """How many trades are stored, in all or in one account."""
-        statement = select(func.count()).select_from(_TRADES)
-        if account_id is not None:
-            statement = statement.where(_T.account_id == account_id)
-        return int(self._connection().scalar(statement) or 0)
+        return self._count(*self._equal(account_id=account_id))
 
     def update(self, trade: Trade) -> None:
         """Replace the stored fields of the trade with the same exec_id.
@@ -346,14 +349,7 @@ class SqlAlchemyTradeRepository(SqlAlchemyRepository):
             NotFoundError: No trade with this exec_id is stored.
             ConflictError: The trade's (new) account does not exist.
         """
-        values = trade_to_row(trade)
-        del values["exec_id"]
-        with self._atomic(f"updating trade {trade.exec_id!r}") as connection:
-            result = connection.execute(
-                update(_TRADES).where(_T.exec_id == trade.exec_id).values(values)
-            )
-            if result.rowcount == 0:
-                raise not_found("trade", trade.exec_id)
+        self._update(trade)
 
     def delete(self, exec_id: str) -> None:
         """Delete a trade with everything that belongs to it, all or nothing.
