@@ -78,7 +78,7 @@ def _run(journal: Journal) -> None:
 
     def listings() -> None:
         for _ in range(LISTINGS):
-            with journal.unit_of_work() as uow:
+            with journal.unit_of_work(read_only=True) as uow:  # as `zorivest trades`
                 uow.trades.list_for_account("U1000001", limit=100)
 
     # Read-only (a deferred transaction), so the units of work timed inside can begin theirs.
@@ -116,7 +116,7 @@ def _run(journal: Journal) -> None:
 
 def _transactions(journal: Journal) -> None:
     for _ in range(LISTINGS):
-        with journal.unit_of_work() as uow:
+        with journal.unit_of_work(read_only=True) as uow:
             uow.trades._connection()  # begins it, as the first read does
 
 

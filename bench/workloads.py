@@ -543,7 +543,8 @@ def _check_plan(
 
 
 def _list_newest(journal: Journal) -> list[Trade]:
-    with journal.unit_of_work() as uow:
+    # Read-only, as `zorivest trades` lists: a listing takes no write lock.
+    with journal.unit_of_work(read_only=True) as uow:
         return uow.trades.list_for_account(MAIN_ACCOUNT, limit=100)
 
 
@@ -585,7 +586,8 @@ def run_list_newest(ctx: Context) -> list[Row]:
             f"<= 3x; {plan_target}",
             plan_small.ok and ratio_small <= 3,
             [
-                f"best of {ctx.sizes.list_repeats} (unit of work + list_for_account(limit=100));"
+                f"best of {ctx.sizes.list_repeats} (a read-only unit of work, as `zorivest "
+                "trades` uses, + list_for_account(limit=100));"
                 " raw = the same SELECT ... ORDER BY time DESC, exec_id DESC LIMIT 100",
                 f"our SQL: {plan_small.statement}",
                 f"plan @ {_n(small.main_count)}: {' / '.join(plan_small.lines)}",
