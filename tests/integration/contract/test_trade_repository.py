@@ -646,9 +646,10 @@ def test_mapping_functions_are_inverse() -> None:
     row = trade_to_row(trade)
     assert tuple(row) == TRADE_COLUMNS
     assert trade_from_row([row[name] for name in TRADE_COLUMNS]) == trade
-    nulls = [None] * (len(TRADE_COLUMNS) - 7)
-    assert trade_from_row([*[row[name] for name in TRADE_COLUMNS[:7]], *nulls]) == make_trade(
-        "MAP", commission=0, realized_pnl=0
+    # Everything after the commission (NOT NULL) left NULL: the P&L reads as zero.
+    nulls = [None] * (len(TRADE_COLUMNS) - 8)
+    assert trade_from_row([*[row[name] for name in TRADE_COLUMNS[:8]], *nulls]) == make_trade(
+        "MAP", commission=Decimal("-0.5"), realized_pnl=0
     )
     report = report_from_row([3, "MAP", None, 2, None, None, None, None, BASE_TIME])
     assert report == TradeReport(id=3, trade_id="MAP", execution_quality=2, created_at=BASE_TIME)

@@ -179,7 +179,8 @@ def trade_from_row(row: Sequence[Any]) -> Trade:
     The row was validated as a `Trade` on its way in and the column types hand back
     normalised values (exact canonical Decimals, aware UTC times), so the entity is restored
     without validating again: re-validation cost a third of a primary-key lookup. A NULL
-    commission or P&L (the columns are nullable, as in the seed) reads as zero.
+    P&L (the column is nullable, as in the seed) reads as zero; commission is NOT NULL since
+    revision 0003.
     """
     (
         exec_id,
@@ -209,7 +210,7 @@ def trade_from_row(row: Sequence[Any]) -> Trade:
             quantity,
             price,
             account_id,
-            _ZERO if commission is None else commission,
+            commission,
             _ZERO if pnl is None else pnl,
             _ASSET_CLASSES[asset_class],
             multiplier,
@@ -262,13 +263,12 @@ _STORED_ENUM_VALUES: Final[dict[str, dict[Any, str | None]]] = {
 _COLUMN_INDEX: Final = {name: index for index, name in enumerate(TRADE_COLUMNS)}
 _FIELD_DECODERS: Final[tuple[tuple[str, Callable[[Any], Any]], ...]] = (
     ("action", _ACTIONS.__getitem__),
-    ("commission", _zero_if_null),
     ("realized_pnl", _zero_if_null),
     ("asset_class", _ASSET_CLASSES.__getitem__),
     ("option_right", _RIGHTS.__getitem__),
 )
 """Stored values -> entity values for the columns whose column type leaves them stored
-(enum members from their text; a NULL commission or P&L reads as zero)."""
+(enum members from their text; a NULL P&L reads as zero)."""
 _NULLABLE_ENUMS: Final = frozenset({"asset_class", "option_right"})
 
 
@@ -783,8 +783,8 @@ class _TradeStatements:
         insert_plain: INSERT of the first nine columns only, for trades without instrument
             details (binding eight NULLs per row doubled SQLite's insert time).
         select_stored: SELECT of the stored rows of up to `SAVE_MANY_CHUNK_SIZE` exec_ids.
-        zeros: The driver values of a zero commission and P&L, standing in for NULL when a
-            stored row is compared.
+        zero_pnl: The driver value of a zero P&L, standing in for NULL when a stored row is
+            compared (commission is NOT NULL since revision 0003).
     """
 
     codec: RowCodec
@@ -792,7 +792,7 @@ class _TradeStatements:
     insert: CompiledStatement
     insert_plain: CompiledStatement
     select_stored: CompiledStatement
-    zeros: tuple[Any, Any]
+    zero_pnl: Any
 
     def insert_rows(self, connection: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Insert new rows: those without instrument details through the shorter INSERT."""
@@ -823,14 +823,8 @@ class _TradeStatements:
         return {row[0]: self._comparable(row) for row in zip(*columns, strict=True)}
 
     def _comparable(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        if row[7] is None or row[8] is None:
-            commission, pnl = self.zeros
-            return (
-                *row[:7],
-                commission if row[7] is None else row[7],
-                pnl if row[8] is None else row[8],
-                *row[9:],
-            )
+        if row[8] is None:
+            return (*row[:8], self.zero_pnl, *row[9:])
         return row
 
 
@@ -886,7 +880,7 @@ def _build_statements(dialect: Dialect) -> _TradeStatements:
         insert=CompiledStatement.of(_insert_of(TRADE_COLUMNS), dialect),
         insert_plain=CompiledStatement.of(_insert_of(_PLAIN), dialect),
         select_stored=CompiledStatement.of(_SELECT_STORED, dialect),
-        zeros=(codec.encode_one("commission", _ZERO), codec.encode_one("realized_pnl", _ZERO)),
+        zero_pnl=codec.encode_one("realized_pnl", _ZERO),
     )
 
 
