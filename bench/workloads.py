@@ -1038,8 +1038,9 @@ def run_startup(ctx: Context) -> list[Row]:
     fixture = ctx.trade_journal(ctx.sizes.small_journal)
     base_env = {**os.environ, "ZORIVEST_PASSPHRASE": PASSPHRASE}
     # As on a trader's machine: Python keeps the compiled bytecode of every module it
-    # imported, so only the first run compiles. Some environments (this project's CI
-    # machine, read-only installs) forbid writing it: measured too, in the notes.
+    # imported, so only the first run compiles. Some environments (this project's
+    # development and CI machines, read-only installs) forbid writing it: measured too, in
+    # the notes.
     cached = {k: v for k, v in base_env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     cli = [sys.executable, "-m", "zorivest_infra.cli"]
     commands = {

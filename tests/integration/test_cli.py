@@ -443,6 +443,24 @@ def test_no_passphrase_source_is_a_usage_error(cli: Cli, journal: Path) -> None:
     assert "ZORIVEST_PASSPHRASE" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("account", "add", "{journal}", "ACC9", "--name", "Nine", "--currency", "euro"),
+        ("report", "{journal}", "--currency", "euro"),
+    ],
+    ids=["account add", "report"],
+)
+def test_a_bad_currency_is_refused_before_the_passphrase_is_needed(
+    cli: Cli, journal: Path, args: tuple[str, ...]
+) -> None:
+    result = cli(*(str(journal) if arg == "{journal}" else arg for arg in args), passphrase=None)
+    # INVALID_INPUT naming the value, not USAGE for the missing passphrase
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "currency" in result.stderr
+    assert "EURO" in result.stderr or "euro" in result.stderr
+
+
 def test_init_asks_twice_and_repeats_on_mismatch(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "prompted.zorivest"
     typed = f"{PASSPHRASE}\nsomething else\n{PASSPHRASE}\n{PASSPHRASE}\n"

@@ -213,6 +213,14 @@ def test_sqlalchemy_s_statement_log_sees_every_read(
     assert [trade.exec_id for trade in listed] == ["OPT1", "STK1", "NUL1"]
 
 
+def test_the_core_base_s_readers_build_trades_as_get_does(engine: Engine) -> None:
+    _store(engine)
+    with Session(engine) as session:
+        trades = SqlAlchemyTradeRepository(session)
+        for exec_id in ("STK1", "OPT1", "NUL1"):
+            assert trades._get(exec_id) == trades.get(exec_id)
+
+
 def test_an_error_on_the_direct_path_is_raised_through_sqlalchemy(sqlite_engine: Engine) -> None:
     engine = sqlite_engine
     _store(engine)

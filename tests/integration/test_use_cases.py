@@ -27,7 +27,7 @@ from zorivest_core.application.ports import (
     UnitOfWork,
     UpgradableJournal,
 )
-from zorivest_core.application.use_cases.accounts import add_account
+from zorivest_core.application.use_cases.accounts import add_account, new_account
 from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
 from zorivest_core.application.use_cases.import_statement import (
     FieldChange,
@@ -398,20 +398,23 @@ def test_upgrade_of_a_real_database_then_again_changes_nothing(tmp_path: Path) -
 
 
 def test_add_account_applies_the_trader_s_defaults_and_commits(new_uow: NewUnitOfWork) -> None:
-    ira = add_account(new_uow(), account_id="IRA-1", name="Roth", account_type=AccountType.IRA)
-    cash = add_account(
-        new_uow(), account_id="CASH-1", name="Cash", account_type=AccountType.BROKER, currency="eur"
+    ira = add_account(
+        new_uow(), new_account(account_id="IRA-1", name="Roth", account_type=AccountType.IRA)
     )
+    cash = add_account(new_uow(), new_account(account_id="CASH-1", name="Cash", currency="eur"))
     taxable_ira = add_account(
         new_uow(),
-        account_id="IRA-2",
-        name="Rollover",
-        account_type=AccountType.IRA,
-        tax_advantaged=False,
+        new_account(
+            account_id="IRA-2", name="Rollover", account_type=AccountType.IRA, tax_advantaged=False
+        ),
     )
 
     assert (ira.is_tax_advantaged, ira.currency) == (True, "USD")
-    assert (cash.is_tax_advantaged, cash.currency) == (False, "EUR")
+    assert (cash.is_tax_advantaged, cash.currency, cash.account_type) == (
+        False,
+        "EUR",
+        AccountType.BROKER,
+    )
     assert taxable_ira.is_tax_advantaged is False
     with new_uow() as uow:  # committed: a new block reads them
         stored = {account.account_id: account for account in uow.accounts.list_all()}
@@ -419,13 +422,18 @@ def test_add_account_applies_the_trader_s_defaults_and_commits(new_uow: NewUnitO
 
 
 def test_add_account_refuses_an_existing_id_and_keeps_the_first(new_uow: NewUnitOfWork) -> None:
-    first = add_account(new_uow(), account_id="A1", name="First")
+    first = add_account(new_uow(), new_account(account_id="A1", name="First"))
 
     with pytest.raises(DuplicateError, match="account 'A1' already exists"):
-        add_account(new_uow(), account_id="A1", name="Second")
+        add_account(new_uow(), new_account(account_id="A1", name="Second"))
 
     with new_uow() as uow:
         assert uow.accounts.get("A1") == first
+
+
+def test_a_new_account_is_validated_before_any_unit_of_work() -> None:
+    with pytest.raises(ValidationError, match="currency"):
+        new_account(account_id="A1", name="First", currency="euro")
 
 
 # -------------------------------------------------------------------------- images

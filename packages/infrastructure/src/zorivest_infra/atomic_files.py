@@ -67,17 +67,21 @@ def publish_directory(temporary: Path, dest: Path) -> None:
 
     Every file and directory of the tree is fsynced (so a crash after the rename cannot
     leave a published tree with missing or short files), then the tree is renamed into
-    place, then the parent's directory entry is fsynced. `dest` must not exist or be an
-    empty directory (it is removed first).
+    place in one step (POSIX `rename` replaces an empty directory `dest` itself, and
+    refuses one that is not empty or is not a directory), then the parent's directory
+    entry is fsynced.
 
     Raises:
-        OSError: `dest` is not an empty directory (nothing published).
+        OSError: `dest` exists and is not an empty directory, or a part of the tree could
+            not be read or flushed (nothing published).
     """
-    for root, _directories, files in os.walk(temporary, topdown=False):
+    for root, _directories, files in os.walk(temporary, topdown=False, onerror=_raise):
         for name in files:
             fsync_path(Path(root, name))
         fsync_path(Path(root), directory=True)
-    if dest.is_dir() and not dest.is_symlink():
-        dest.rmdir()  # refuses a directory that is not empty
     os.rename(temporary, dest)
     fsync_path(dest.parent if str(dest.parent) else Path(), directory=True)
+
+
+def _raise(error: OSError) -> None:
+    raise error

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from zorivest_core.application.use_cases.accounts import add_account
+from zorivest_core.application.use_cases.accounts import add_account, new_account
 from zorivest_core.application.use_cases.attach_screenshot import attach_screenshot
 from zorivest_core.application.use_cases.list_images import list_images
 from zorivest_core.application.use_cases.list_trades import list_trades
@@ -172,17 +172,17 @@ def account_add(
     On a server database: `zorivest account add --url URL ID --name ...`
     """
     target, (identifier,) = resolve(journal, url, [account_id], ["ID"])
+    account = new_account(  # bad input is refused before the passphrase is asked for
+        account_id=identifier,
+        name=name,
+        account_type=account_type,
+        institution=institution,
+        currency=currency,
+        tax_advantaged=tax_advantaged,
+        notes=notes,
+    )
     with open_journal(target, passphrase_file) as opened:
-        add_account(
-            opened.unit_of_work(),
-            account_id=identifier,
-            name=name,
-            account_type=account_type,
-            institution=institution,
-            currency=currency,
-            tax_advantaged=tax_advantaged,
-            notes=notes,
-        )
+        add_account(opened.unit_of_work(), account)
     say(f"Added account {identifier} ({account_type.value}) to {target.shown}.")
 
 

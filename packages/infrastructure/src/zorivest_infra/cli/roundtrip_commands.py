@@ -240,6 +240,7 @@ def report(
     from zorivest_core.application.use_cases.report import (
         REPORT_KEYS,
         CurrencyChoiceError,
+        currency_code,
         report_in_one_currency,
     )
 
@@ -254,6 +255,8 @@ def report(
             raise CliError(f"--chart {chart}: the chart is a PNG file (FILE.png)", ExitCode.USAGE)
         refuse_output(chart, target, force=force)
     grouping = ReportGrouping(by.value) if by is not None else ReportGrouping.ALL
+    if currency is not None:
+        currency = currency_code(currency)  # refused before the passphrase is asked for
     with open_unit_of_work(target, passphrase_file, read_only=True) as uow:
         check_account_filter(uow, account, target)
         try:

@@ -19,6 +19,11 @@ block start again. A failed read does not cost the transaction on SQLite, but it
 on PostgreSQL: `commit()` then refuses too (`TransactionLostError`) instead of letting the
 database turn COMMIT into a silent ROLLBACK; call `rollback()` after catching such an error.
 
+The database must be at the newest schema revision: repositories read rows as the newest
+schema guarantees them (e.g. commission NOT NULL since 0003). `Journal.open`/`connect`
+upgrade it; for an engine of your own, run `zorivest_infra.database.migrations.upgrade`
+first.
+
 One instance can be used for many blocks one after the other (each block gets a fresh
 session), but never for two at once: entering an active unit of work raises, whether
 nested or from another thread. Give each thread its own unit of work.

@@ -13,8 +13,7 @@ TAX_ADVANTAGED_TYPES: Final = frozenset({AccountType.IRA, AccountType.K401})
 """Account types that are tax-advantaged unless said otherwise."""
 
 
-def add_account(
-    uow: UnitOfWork,
+def new_account(
     *,
     account_id: str,
     name: str,
@@ -24,21 +23,17 @@ def add_account(
     tax_advantaged: bool | None = None,
     notes: str | None = None,
 ) -> Account:
-    """Store a new account and commit.
+    """A new account with the defaults a trader expects, validated (nothing stored yet, so
+    a caller can refuse bad input before asking for a passphrase).
 
     Args:
-        uow: A unit of work that is not active yet; this use case runs one block.
         currency: An ISO 4217 code in either case (stored upper case).
         tax_advantaged: None: tax-advantaged exactly for IRA and 401(k) accounts.
 
-    Returns:
-        The stored account.
-
     Raises:
-        DuplicateError: An account with that id exists (nothing written).
-        ValidationError: A field is not valid (nothing written).
+        ValidationError: A field is not valid.
     """
-    account = Account(
+    return Account(
         account_id=account_id,
         name=name,
         account_type=account_type,
@@ -49,6 +44,21 @@ def add_account(
         ),
         notes=notes,
     )
+
+
+def add_account(uow: UnitOfWork, account: Account) -> Account:
+    """Store a new account and commit.
+
+    Args:
+        uow: A unit of work that is not active yet; this use case runs one block.
+        account: The account, e.g. from `new_account`.
+
+    Returns:
+        The stored account.
+
+    Raises:
+        DuplicateError: An account with that id exists (nothing written).
+    """
     with uow:
         if uow.accounts.exists(account.account_id):
             raise DuplicateError(f"account {account.account_id!r} already exists")

@@ -32,6 +32,7 @@ __all__ = [
     "CurrencyReport",
     "ReportRow",
     "build_report",
+    "currency_code",
     "report_in_one_currency",
     "report_row",
 ]
@@ -189,9 +190,18 @@ def report_in_one_currency(
     return CurrencyReport(chosen, [row for row in rows if row.currency == chosen], days)
 
 
+def currency_code(text: str) -> str:
+    """An ISO 4217 code given in either case, upper-cased and checked (before any work).
+
+    Raises:
+        ValidationError: Not three letters.
+    """
+    return v.currency("currency", text.upper())
+
+
 def _chosen_currency(present: list[str], wanted: str | None) -> str:
     if wanted is not None:
-        return v.currency("currency", wanted.upper())
+        return currency_code(wanted)
     if len(present) > 1:
         raise CurrencyChoiceError(sorted(present))
     return present[0] if present else DEFAULT_CURRENCY

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Dialect,
     Insert,
     Integer,
+    Row,
     Select,
     String,
     bindparam,
@@ -314,9 +315,16 @@ class SqlAlchemyTradeRepository(CoreRepository[Trade, str]):
     entity = Trade
     key = "exec_id"
     noun = "trade"
+    selected = tuple(_TRADES.c[name] for name in TRADE_COLUMNS)
 
+    # The one mapping of a trade to its columns and back, also for the base's helpers.
     def _to_row(self, entity: Trade) -> dict[str, Any]:
-        return trade_to_row(entity)  # the one mapping of a trade to its columns
+        return trade_to_row(entity)
+
+    def _from_row(self, row: Row[Any], /, **given: Any) -> Trade:
+        if given:
+            raise TypeError(f"a trade is read whole from its row, not with {sorted(given)}")
+        return trade_from_row(row)
 
     # -- single trades -------------------------------------------------------------------
 
