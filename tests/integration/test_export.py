@@ -168,3 +168,29 @@ def test_a_postgresql_journal_exports_and_rebuilds_into_a_file_byte_identically(
     second = tmp_path / "from-file"
     ok(cli("export", rebuilt, second))
     assert all_files(first) == all_files(second)
+
+
+def test_export_warns_of_partial_exports_a_crash_left_behind(
+    cli: Cli, journal: Path, tmp_path: Path
+) -> None:
+    crashed = tmp_path / ".out.partial-k3x9q2"
+    (crashed / "tables").mkdir(parents=True)
+    (crashed / "tables" / "trades.csv").write_text("exec_id\nE1\n")
+    (tmp_path / ".other.partial-aaaa").mkdir()  # another DIR's: not this export's business
+
+    result = ok(cli("export", journal, tmp_path / "out"))
+
+    assert "1 partial export beside" in result.stderr
+    assert str(crashed) in result.stderr
+    assert ".other.partial-" not in result.stderr
+    assert (tmp_path / "out" / "manifest.json").is_file()
+    assert crashed.is_dir()  # never deleted behind the trader's back
+
+
+def test_export_leaves_no_partial_export_of_its_own(
+    cli: Cli, journal: Path, tmp_path: Path
+) -> None:
+    result = ok(cli("export", journal, tmp_path / "out"))
+
+    assert "warning" not in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".out")) == []

@@ -214,6 +214,10 @@ def test_report_refuses_to_add_currencies(cli: Cli, traded: Path, tmp_path: Path
     assert euro["net_pnl"] == "8"  # (101 - 100) * 10 - 2
     usd = json.loads(ok(cli("report", traded, "--account", "ACC1", "--json")).stdout)
     assert usd["net_pnl"] == "254.5"
+    # A currency without round trips: an empty report that says which currency it means.
+    assert (
+        "No closed round trips in JPY in" in ok(cli("report", traded, "--currency", "jpy")).stdout
+    )
 
 
 def test_roundtrips_list_as_csv_ndjson_and_a_table_that_fits_80_columns(

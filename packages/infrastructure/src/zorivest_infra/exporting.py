@@ -229,7 +229,7 @@ def export_to_directory(
         revision: The journal's schema revision, recorded in the manifest.
     """
     parent = destination.parent if str(destination.parent) else Path()
-    building = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=parent))
+    building = Path(tempfile.mkdtemp(prefix=_partial_prefix(destination), dir=parent))
     try:
         connection = engine.connect()
         if connection.dialect.name == "postgresql":
@@ -241,6 +241,27 @@ def export_to_directory(
         shutil.rmtree(building, ignore_errors=True)
         raise
     return summary
+
+
+def _partial_prefix(destination: Path) -> str:
+    return f".{destination.name}.partial-"
+
+
+def leftover_exports(destination: Path) -> list[Path]:
+    """Hidden partial exports beside `destination` (``.DIR.partial-*``): left by an export
+    that crashed or was killed (an error removes its own), or still being written by one
+    running now. Their files are not encrypted."""
+    parent = destination.parent if str(destination.parent) else Path()
+    prefix = _partial_prefix(destination)
+    try:
+        found = [
+            path
+            for path in parent.iterdir()
+            if path.name.startswith(prefix) and path.is_dir() and not path.is_symlink()
+        ]
+    except OSError:
+        return []
+    return sorted(found)
 
 
 def export_journal(

@@ -47,7 +47,14 @@ from zorivest_infra.cli.passphrase import (
     current_passphrase,
     optional_passphrase,
 )
-from zorivest_infra.cli.render import OutputFormat, pick_format, plural, safe, say, write_listing
+from zorivest_infra.cli.render import (
+    OutputFormat,
+    pick_format,
+    plural,
+    say,
+    warn,
+    write_listing,
+)
 from zorivest_infra.cli.target import (
     Target,
     open_journal,
@@ -56,11 +63,6 @@ from zorivest_infra.cli.target import (
     require_existing_journal,
     resolve,
 )
-
-
-def _warn(message: str) -> None:
-    typer.echo(f"zorivest: warning: {safe(message)}", err=True)
-
 
 # ------------------------------------------------------------------------------------------
 # init
@@ -93,9 +95,7 @@ def init(
     existing_parent(journal)
     passphrase = chosen_passphrase(passphrase_file)
     if len(passphrase) < 8:
-        _warn(
-            "the passphrase is shorter than 8 characters: easy to guess for whoever gets the file"
-        )
+        warn("the passphrase is shorter than 8 characters: easy to guess for whoever gets the file")
     with Journal.create(journal, passphrase) as created:
         revision = created.schema_revision
     say(f"Created encrypted journal {journal} (schema revision {revision}).")
@@ -581,7 +581,7 @@ def passwd(
         if new == old:
             raise CliError("the new passphrase is the same as the current one", ExitCode.USAGE)
         if len(new) < 8:
-            _warn("the new passphrase is shorter than 8 characters")
+            warn("the new passphrase is shorter than 8 characters")
         opened.change_passphrase(new)
     say(f"Changed the passphrase of {journal}. Backups made before keep the old passphrase.")
 

@@ -17,7 +17,7 @@ from zorivest_infra.cli.errors import CliError, ExitCode, handle_errors
 from zorivest_infra.cli.options import JournalOrUrl, PassphraseFile, Url, positional
 from zorivest_infra.cli.out_files import existing_parent
 from zorivest_infra.cli.passphrase import chosen_passphrase
-from zorivest_infra.cli.render import plural, say
+from zorivest_infra.cli.render import plural, say, warn
 from zorivest_infra.cli.target import open_journal, resolve
 
 
@@ -49,7 +49,7 @@ def export(
     files (`images/`), and `manifest.json` listing every file with its SHA-256. Rebuild a
     journal from it with `zorivest import-export DIR NEW_JOURNAL`.
     """
-    from zorivest_infra.exporting import export_to_directory
+    from zorivest_infra.exporting import export_to_directory, leftover_exports
 
     target, (name,) = resolve(journal, url, [directory], ["DIR"])
     destination = Path(name)
@@ -65,6 +65,13 @@ def export(
         f"{plural(summary.files, 'file')} to {destination}."
     )
     say("These files are NOT encrypted: keep them private, delete them when done.")
+    leftovers = leftover_exports(destination)
+    if leftovers:
+        warn(
+            f"{plural(len(leftovers), 'partial export')} beside {destination}, left by an "
+            f"export that crashed or was killed (or one still running), NOT encrypted: "
+            f"{', '.join(map(str, leftovers))}; delete them when no export is running"
+        )
 
 
 @handle_errors

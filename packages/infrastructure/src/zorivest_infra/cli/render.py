@@ -79,6 +79,11 @@ def say(message: str) -> None:
     typer.echo(safe(message))
 
 
+def warn(message: str) -> None:
+    """Print ``zorivest: warning: ...`` to stderr, control characters escaped."""
+    typer.echo(f"zorivest: warning: {safe(message)}", err=True)
+
+
 def json_line(value: object) -> str:
     """``json.dumps`` with DEL, C1 controls and bidi overrides escaped as well."""
     text = json.dumps(value, ensure_ascii=False)

@@ -315,7 +315,9 @@ def _ratio(value: Decimal | None, *, percent: bool = False) -> str:
 def _print_report(rows: Sequence[ReportRow], *, key: str | None, currency: str, shown: str) -> None:
     console = stdout_console()
     if not rows:
-        console.print(f"No closed round trips in {shown} for this selection.", markup=False)
+        console.print(
+            f"No closed round trips in {currency} in {shown} for this selection.", markup=False
+        )
         return
     if key is None:
         row = rows[0]
