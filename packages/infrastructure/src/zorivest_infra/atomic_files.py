@@ -59,7 +59,7 @@ def publish(temporary: Path, dest: Path, *, replace: bool = False) -> None:
             if os.path.lexists(dest):
                 raise FileExistsError(errno.EEXIST, "file exists", str(dest)) from None
             os.replace(temporary, dest)
-    fsync_path(dest.parent if str(dest.parent) else Path(), directory=True)
+    fsync_path(dest.parent, directory=True)
 
 
 def publish_directory(temporary: Path, dest: Path) -> None:
@@ -80,7 +80,7 @@ def publish_directory(temporary: Path, dest: Path) -> None:
             fsync_path(Path(root, name))
         fsync_path(Path(root), directory=True)
     os.rename(temporary, dest)
-    fsync_path(dest.parent if str(dest.parent) else Path(), directory=True)
+    fsync_path(dest.parent, directory=True)
 
 
 def _raise(error: OSError) -> None:

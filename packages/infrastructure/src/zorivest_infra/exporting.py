@@ -228,7 +228,7 @@ def export_to_directory(
         data_format: ``csv`` or ``json``.
         revision: The journal's schema revision, recorded in the manifest.
     """
-    parent = destination.parent if str(destination.parent) else Path()
+    parent = destination.parent
     building = Path(tempfile.mkdtemp(prefix=_partial_prefix(destination), dir=parent))
     try:
         connection = engine.connect()
@@ -251,7 +251,7 @@ def leftover_exports(destination: Path) -> list[Path]:
     """Hidden partial exports beside `destination` (``.DIR.partial-*``): left by an export
     that crashed or was killed (an error removes its own), or still being written by one
     running now. Their files are not encrypted."""
-    parent = destination.parent if str(destination.parent) else Path()
+    parent = destination.parent
     prefix = _partial_prefix(destination)
     try:
         found = [

@@ -429,7 +429,7 @@ def _leftovers_beside(path: Path | None) -> list[Path]:
     from zorivest_infra.journal.partials import find_leftovers
 
     prefix = f".{path.stem}."
-    parent = path.parent if str(path.parent) else Path()
+    parent = path.parent
     return [found for found in find_leftovers(parent) if found.name.startswith(prefix)]
 
 

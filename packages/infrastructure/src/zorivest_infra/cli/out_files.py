@@ -17,7 +17,7 @@ from zorivest_infra.cli.target import Target
 
 def existing_parent(path: Path) -> Path:
     """The directory `path` goes in, which must exist already."""
-    parent = path.parent if str(path.parent) else Path()
+    parent = path.parent
     if not parent.is_dir():
         raise CliError(f"directory {parent} does not exist", ExitCode.NOT_FOUND)
     return parent
@@ -62,7 +62,7 @@ def write_private_file(path: Path, data: bytes, *, replace: bool) -> None:
     The bytes go to a temporary file in the same directory (created 0600), published
     with `publish` (fsynced, linked into place or, with ``replace``, renamed over it).
     """
-    parent = path.parent if str(path.parent) else Path()
+    parent = path.parent
     descriptor, temporary_name = tempfile.mkstemp(
         prefix=f".{path.name}.", suffix=".tmp", dir=parent
     )
