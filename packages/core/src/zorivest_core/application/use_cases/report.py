@@ -177,17 +177,18 @@ def report_in_one_currency(
     """
     totals = build_report(uow, where)
     chosen = _chosen_currency([row.currency for row in totals], currency)
-    rows = totals if by is ReportGrouping.ALL else build_report(uow, where, by=by)
-    days = (
-        [
-            (dt.date.fromisoformat(row.group), row.net_pnl)
-            for row in build_report(uow, where, by=ReportGrouping.DAY)
-            if row.currency == chosen and row.group is not None
-        ]
-        if daily
-        else []
-    )
-    return CurrencyReport(chosen, [row for row in rows if row.currency == chosen], days)
+    grouped = {ReportGrouping.ALL: totals}
+    if by not in grouped:
+        grouped[by] = build_report(uow, where, by=by)
+    if daily and ReportGrouping.DAY not in grouped:  # `--by day --chart` asks once
+        grouped[ReportGrouping.DAY] = build_report(uow, where, by=ReportGrouping.DAY)
+    day_rows = grouped[ReportGrouping.DAY] if daily else []
+    days = [
+        (dt.date.fromisoformat(row.group), row.net_pnl)
+        for row in day_rows
+        if row.currency == chosen and row.group is not None
+    ]
+    return CurrencyReport(chosen, [row for row in grouped[by] if row.currency == chosen], days)
 
 
 def currency_code(text: str) -> str:
